@@ -1,0 +1,88 @@
+// The one typed event stream every consumer (breakpoints, timeline, statistics, traces) reads.
+// Emitters test `bus.wants[kind]` before building an event, so an event nobody listens to
+// costs one property read. 64-bit guest values are bigint here: events are off the hot path
+// and must be exact.
+
+export interface EventStamp {
+  /** Instructions retired by the VM when the event happened. */
+  icount: number;
+  /** vCPU index within its VM. */
+  vcpu: number;
+  /** rip of the instruction that caused it (for interrupts: the one about to run). */
+  rip: bigint;
+}
+
+export type AccessKind = 'read' | 'write' | 'fetch';
+
+export type TlbFlushScope =
+  | 'all' // everything, global entries included
+  | 'non-global' // MOV CR3 without no-flush, INVPCID 3
+  | 'pcid' // one PCID's non-global entries (INVPCID 1, CR4.PAE change/SMEP set)
+  | 'page'; // one address (INVLPG, INVPCID 0, a #PF)
+
+export type EngineEvent = EventStamp &
+  (
+    | { kind: 'page-fault'; gva: bigint; errorCode: number; access: AccessKind; user: boolean; reason: string }
+    | { kind: 'exception'; vector: number; name: string; errorCode?: number }
+    | { kind: 'interrupt'; vector: number; source: 'timer' | 'software' }
+    | { kind: 'invlpg'; gva: bigint }
+    | { kind: 'invpcid'; type: number; pcid: number; gva: bigint }
+    | { kind: 'cr3-write'; oldValue: bigint; newValue: bigint; noFlush: boolean }
+    | { kind: 'cr-write'; register: 0 | 4; oldValue: bigint; newValue: bigint }
+    | { kind: 'msr-write'; msr: number; value: bigint }
+    | { kind: 'tlb-flush'; scope: TlbFlushScope; cause: string; pcid?: number; gva?: bigint; entriesRemoved: number }
+    | { kind: 'tlb-miss'; gva: bigint; access: AccessKind }
+    | { kind: 'halt' }
+    | { kind: 'console'; text: string }
+    | { kind: 'io'; port: number; direction: 'in' | 'out'; size: number; value: number }
+    | { kind: 'stop'; reason: StopReason; message: string }
+  );
+
+export type EventKind = EngineEvent['kind'];
+export type EventOf<K extends EventKind> = Extract<EngineEvent, { kind: K }>;
+
+/** Why a VM stopped running for good. */
+export type StopReason = 'halted' | 'triple-fault' | 'shutdown' | 'error';
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  'page-fault', 'exception', 'interrupt', 'invlpg', 'invpcid', 'cr3-write', 'cr-write', 'msr-write',
+  'tlb-flush', 'tlb-miss', 'halt', 'console', 'io', 'stop',
+];
+
+type Listener = (e: EngineEvent) => void;
+
+export class EventBus {
+  /** Read by emitters on the hot path: is anyone listening to this kind? */
+  readonly wants: Record<EventKind, boolean> = Object.fromEntries(EVENT_KINDS.map((k) => [k, false])) as Record<EventKind, boolean>;
+  private readonly byKind = new Map<EventKind, Listener[]>();
+  private readonly any: Listener[] = [];
+
+  on<K extends EventKind>(kind: K | '*', fn: (e: EventOf<K>) => void): () => void {
+    const l = fn as Listener;
+    if (kind === '*') this.any.push(l);
+    else {
+      const list = this.byKind.get(kind) ?? [];
+      list.push(l);
+      this.byKind.set(kind, list);
+    }
+    this.refresh();
+    return () => {
+      if (kind === '*') this.any.splice(this.any.indexOf(l), 1);
+      else {
+        const list = this.byKind.get(kind);
+        if (list) list.splice(list.indexOf(l), 1);
+      }
+      this.refresh();
+    };
+  }
+
+  emit(e: EngineEvent): void {
+    const list = this.byKind.get(e.kind);
+    if (list) for (const l of list.slice()) l(e);
+    for (const l of this.any.slice()) l(e);
+  }
+
+  private refresh(): void {
+    for (const k of EVENT_KINDS) this.wants[k] = this.any.length > 0 || (this.byKind.get(k)?.length ?? 0) > 0;
+  }
+}

@@ -1,0 +1,114 @@
+// A virtual machine in native mode: guest physical memory, vCPUs, devices and the event bus.
+// The hypervisor's modes (next issue) wrap the same vCPUs with a different MmuPort.
+import { EventBus } from './events';
+import { PhysicalMemory } from './memory/physicalMemory';
+import { Vcpu, IoBus } from './cpu/cpu';
+import type { MmuPort } from './cpu/mmuPort';
+import { Devices } from './devices';
+import type { Segment } from './program';
+
+export interface VmOptions {
+  name: string;
+  /** Guest physical memory in bytes (default 64 MiB). */
+  memoryBytes: number;
+  vcpus: number;
+  /** MAXPHYADDR for reserved-bit checks and CPUID (default 40). */
+  maxPhyAddr: number;
+  /** Timer period in instructions at reset (0: off until the guest programs it). */
+  timerPeriod: number;
+  /** Instructions each vCPU runs before the next gets a turn. */
+  sliceInstructions: number;
+}
+
+export const DEFAULT_VM_OPTIONS: VmOptions = {
+  name: 'vm1', memoryBytes: 64 * 1024 * 1024, vcpus: 1, maxPhyAddr: 40, timerPeriod: 0, sliceInstructions: 1000,
+};
+
+export type MmuFactory = (mem: PhysicalMemory, vcpuIndex: number) => MmuPort;
+
+export interface RunResult {
+  /** Instructions retired by all vCPUs during this call. */
+  executed: number;
+  /** Why the call returned. */
+  outcome: 'budget' | 'stopped' | 'pause-requested';
+}
+
+export class Vm {
+  readonly options: VmOptions;
+  readonly mem: PhysicalMemory;
+  readonly bus = new EventBus();
+  readonly vcpus: Vcpu[] = [];
+  readonly mmus: MmuPort[] = [];
+  readonly devices: Devices;
+  /** Set by a listener (e.g. a breakpoint) to end the current run() after this instruction. */
+  pauseRequested = false;
+  private nextVcpu = 0;
+
+  constructor(options: Partial<VmOptions>, mmuFactory: MmuFactory) {
+    this.options = { ...DEFAULT_VM_OPTIONS, ...options };
+    this.mem = new PhysicalMemory(this.options.memoryBytes);
+    this.devices = new Devices(this.bus, (code) => this.shutdown(code), (i) => ({ icount: this.vcpus[i]?.icount ?? 0, rip: this.vcpus[i]?.ripValue ?? 0n }));
+    for (let i = 0; i < this.options.vcpus; i++) {
+      const mmu = mmuFactory(this.mem, i);
+      this.mmus.push(mmu);
+      const io: IoBus = { in: (p, s) => this.devices.in(i, p, s), out: (p, s, v) => this.devices.out(i, p, s, v) };
+      const cpu = new Vcpu({ index: i, maxPhyAddr: this.options.maxPhyAddr, timerPeriod: this.options.timerPeriod }, this.mem, mmu, this.bus, io);
+      cpu.maxPhyAddrBits = this.options.maxPhyAddr;
+      // Application processors wait for a start-up request from the BSP (see docs/machine.md).
+      if (i > 0) cpu.state = 'halted';
+      this.vcpus.push(cpu);
+    }
+    this.devices.onStartVcpu = (index, rip) => {
+      const cpu = this.vcpus[index];
+      if (!cpu || cpu.state === 'running') return;
+      cpu.setRip(rip);
+      cpu.state = 'running';
+    };
+  }
+
+  /** Copies a program's segments into guest physical memory and points every vCPU at its entry. */
+  load(segments: readonly Segment[], entry: number): void {
+    for (const s of segments) this.mem.writeBytes(s.address, s.bytes);
+    this.vcpus[0].setRip(BigInt(entry));
+  }
+
+  get icount(): number {
+    let n = 0;
+    for (const c of this.vcpus) n += c.icount;
+    return n;
+  }
+
+  /** True once every vCPU has stopped for good (halted with nothing to wake it, shut down, or faulted). */
+  get stopped(): boolean {
+    return this.vcpus.every((c) => c.state === 'stopped' || (c.index > 0 && c.state === 'halted' && this.vcpus[0].state === 'stopped'));
+  }
+
+  /** Runs at most `budget` instructions in total, round-robin over vCPUs in slices. */
+  run(budget: number): RunResult {
+    this.pauseRequested = false;
+    let executed = 0;
+    const slice = this.options.sliceInstructions;
+    let idle = 0;
+    while (executed < budget && !this.stopped) {
+      const cpu = this.vcpus[this.nextVcpu];
+      this.nextVcpu = (this.nextVcpu + 1) % this.vcpus.length;
+      if (cpu.state === 'stopped') continue;
+      const n = cpu.run(Math.min(slice, budget - executed));
+      executed += n;
+      idle = n === 0 ? idle + 1 : 0;
+      if (this.pauseRequested) return { executed, outcome: 'pause-requested' };
+      // Every vCPU halted with nothing pending: the machine is idle for good.
+      if (idle >= this.vcpus.length * 2 && this.vcpus.every((c) => c.state !== 'running')) {
+        for (const c of this.vcpus) if (c.state === 'halted' && c.index === 0) c.stop('halted', 'all vCPUs halted');
+        break;
+      }
+    }
+    return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  /** Ends the VM from a device (the exit port) with the guest's status code. */
+  shutdown(code: number): void {
+    this.devices.exitCode = code;
+    for (const c of this.vcpus) if (c.state !== 'stopped') c.stop('shutdown', `guest requested shutdown with status ${code}`);
+  }
+}
