@@ -54,6 +54,8 @@ type Listener = (e: EngineEvent) => void;
 export class EventBus {
   /** Read by emitters on the hot path: is anyone listening to this kind? */
   readonly wants: Record<EventKind, boolean> = Object.fromEntries(EVENT_KINDS.map((k) => [k, false])) as Record<EventKind, boolean>;
+  /** Told when the set of wanted kinds changes (e.g. to arm the MMU's tlb-miss hook). */
+  onWantsChange: (() => void) | null = null;
   private readonly byKind = new Map<EventKind, Listener[]>();
   private readonly any: Listener[] = [];
 
@@ -84,5 +86,6 @@ export class EventBus {
 
   private refresh(): void {
     for (const k of EVENT_KINDS) this.wants[k] = this.any.length > 0 || (this.byKind.get(k)?.length ?? 0) > 0;
+    this.onWantsChange?.();
   }
 }

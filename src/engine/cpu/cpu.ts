@@ -64,12 +64,15 @@ export class Vcpu {
   private longMode = false;
   private laHiMask = 0;
   private laBits = 32;
+  /** 2^(laBits-1) in long mode (the canonical limit for rip), else 2^32; and 2^laBits. */
+  private laHalf = TWO32;
+  private laSize = TWO32;
 
   // Pending fault being raised.
   private faultVector = -1;
   private faultError: number | undefined = undefined;
-  /** Vector whose delivery is in progress (for #DF / triple-fault classification). */
-  private delivering = -1;
+  /** Exceptions raised while delivering one another, for the triple-fault message. */
+  private readonly faultChain: string[] = [];
 
   private nextTimerAt = Infinity;
   private timerPending = false;
@@ -260,29 +263,24 @@ export class Vcpu {
       this.bus.emit({ kind: 'exception', vector: v, name: vectorName(v), errorCode, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.rip)) });
     }
     if (exception) this.lastException = { vector: v, errorCode, rip: this.rip };
-    const outer = this.delivering;
-    if (outer === Vector.DF && exception) {
-      this.stop('triple-fault', `triple fault: ${vectorName(v)} while delivering #DF (rip ${hex(this.rip)})`);
-      return;
-    }
-    this.delivering = v;
+    this.faultChain.push(vectorName(v).split(' ')[0]);
     try {
       this.deliverThroughIdt(v, errorCode, softwareCpl);
-      this.delivering = -1;
+      this.faultChain.length = 0;
     } catch (e) {
       if (e !== FAULT) throw e;
       const second = this.faultVector;
       const secondErr = this.faultError;
       this.faultVector = -1;
-      this.delivering = -1;
       if (v === Vector.DF) {
-        this.stop('triple-fault', `triple fault: ${vectorName(second)} while delivering #DF (rip ${hex(this.rip)})`);
+        this.faultChain.push(vectorName(second).split(' ')[0]);
+        const chain = this.faultChain.join(' → ');
+        this.faultChain.length = 0;
+        this.stop('triple-fault', `triple fault at rip ${hex(this.rip)}: ${chain} (no usable IDT entry or stack for the handlers)`);
         return;
       }
       if (makesDoubleFault(v, second)) {
-        this.delivering = Vector.DF;
         this.interrupt(Vector.DF, 0, true);
-        this.delivering = -1;
       } else {
         this.interrupt(second, secondErr, true);
       }
@@ -360,6 +358,8 @@ export class Vcpu {
     this.longMode = (this.efer & Efer.LMA) !== 0;
     this.laBits = this.longMode ? ((this.cr4 & Cr4.LA57) !== 0 ? 57 : 48) : 32;
     this.laHiMask = this.laBits === 57 ? 0x1ffffff : this.laBits === 48 ? 0xffff : 0;
+    this.laSize = 2 ** this.laBits;
+    this.laHalf = this.longMode ? 2 ** (this.laBits - 1) : TWO32;
     this.mmu.setControl(this.cr0, this.cr3, this.cr4, this.efer);
   }
 
@@ -386,11 +386,11 @@ export class Vcpu {
   private ripLinear(): number {
     const rip = this.rip;
     if (rip >= 0) {
-      if (this.longMode && rip >= 2 ** (this.laBits - 1)) this.raise(Vector.GP, 0);
+      if (rip >= this.laHalf) this.raise(Vector.GP, 0);
       return rip;
     }
-    if (rip < -(2 ** (this.laBits - 1))) this.raise(Vector.GP, 0);
-    return rip + 2 ** this.laBits;
+    if (rip < -this.laHalf) this.raise(Vector.GP, 0);
+    return rip + this.laSize;
   }
 
   /** Effective address of the memory operand → linear address. */
@@ -850,7 +850,6 @@ export class Vcpu {
 
   private softwareInterrupt(vector: number): void {
     // INT n checks the gate DPL against CPL; the return rip is the next instruction.
-    this.delivering = -1;
     this.deliverThroughIdt(vector, undefined, this.cpl);
   }
 

@@ -1,0 +1,113 @@
+// `vmem`: the headless runner (docs/cli.md). Exit codes: 0 the guest ended normally,
+// 1 it did not (triple fault, non-zero status, step bound reached), 2 bad usage or input.
+import { parseArgs } from 'node:util';
+import { createWriteStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { assemble, listing } from '../engine/isa/assembler';
+import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
+import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
+import type { RunSummary } from '../engine/runner';
+import { nodeFileProvider } from './nodeFileProvider';
+import { formatSummary } from './summary';
+
+const USAGE = `usage:
+  vmem run FILE [--mode native] [--max-steps N] [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
+  vmem asm FILE            print a listing, or the diagnostics (exit 1 on errors)
+  vmem help`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`vmem: ${message}\n`);
+  process.exit(code);
+}
+
+function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
+}
+
+function assembleFile(file: string): AssembleResult {
+  const path = resolve(file);
+  if (!existsSync(path)) fail(`no such file: ${file}`);
+  return assemble(path, nodeFileProvider());
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} expects a positive whole number, got '${v}'`);
+  return n;
+}
+
+function cmdRun(args: string[]): void {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      mode: { type: 'string', default: 'native' },
+      'max-steps': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      trace: { type: 'string' },
+      'tlb-entries': { type: 'string' },
+      'tlb-ways': { type: 'string' },
+      memory: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
+  if (values.mode !== 'native') fail(`--mode '${values.mode}' is not available yet; expected: native`);
+  const maxSteps = positiveInt('max-steps', values['max-steps'], DEFAULT_MAX_STEPS);
+  const entries = positiveInt('tlb-entries', values['tlb-entries'], 64);
+  const ways = positiveInt('tlb-ways', values['tlb-ways'], 4);
+  if (entries % ways !== 0 || (entries / ways) & (entries / ways - 1)) fail(`--tlb-entries / --tlb-ways must be a power of two (got ${entries}/${ways})`);
+  const memoryMiB = positiveInt('memory', values.memory, 64);
+  const result = assembleFile(positionals[0]);
+  for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
+  const trace = values.trace ? createWriteStream(values.trace) : undefined;
+  const summary: RunSummary = runProgram(result, {
+    maxSteps,
+    memoryBytes: memoryMiB * 1024 * 1024,
+    tlb: { entries, ways },
+    trace: trace ? (e) => trace.write(eventToJson(e) + '\n') : undefined,
+  });
+  trace?.end();
+  if (values.json) process.stdout.write(JSON.stringify({ program: positionals[0], ...summary }, null, 2) + '\n');
+  else process.stdout.write(formatSummary(positionals[0], summary));
+  if (!summary.exit.ok) {
+    process.stderr.write(`vmem: ${summary.exit.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function cmdAsm(args: string[]): void {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) fail(`asm takes one source file\n${USAGE}`);
+  const result = assembleFile(positionals[0]);
+  for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  if (!result.ok) {
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(listing(result));
+}
+
+function main(argv: string[]): void {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run': return cmdRun(rest);
+      case 'asm': return cmdAsm(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return;
+      default:
+        fail(`unknown command '${cmd}'\n${USAGE}`);
+    }
+  } catch (e) {
+    // parseArgs reports unknown options by throwing; say what was expected.
+    fail(e instanceof Error ? e.message : String(e));
+  }
+}
+
+main(process.argv.slice(2));

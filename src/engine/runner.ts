@@ -1,0 +1,83 @@
+// Runs a loaded program headless to the end (or a step bound) and summarises what happened:
+// the job of `vmem run`, of the example tests and of the benchmark.
+import type { EngineEvent, EventKind } from './events';
+import { EVENT_KINDS } from './events';
+import { createNativeVm, NativeVmOptions } from './nativeVm';
+import type { Segment } from './program';
+import { Statistics, StatisticsSnapshot } from './statistics';
+import type { Vm } from './vm';
+import type { Mmu } from './mmu';
+
+export type ExitReason = 'halted' | 'shutdown' | 'triple-fault' | 'max-steps' | 'error';
+
+export interface RunOptions extends NativeVmOptions {
+  mode?: 'native';
+  /** Upper bound on instructions retired (all vCPUs). */
+  maxSteps?: number;
+  /** Receives every engine event (tlb-miss included) — for --trace. */
+  trace?: (e: EngineEvent) => void;
+}
+
+export interface RunSummary extends StatisticsSnapshot {
+  mode: 'native';
+  exit: { reason: ExitReason; message: string; status: number | null; ok: boolean };
+  console: string;
+  vcpus: number;
+}
+
+export interface LoadedProgram {
+  segments: readonly Segment[];
+  entry: number | undefined;
+}
+
+export const DEFAULT_MAX_STEPS = 50_000_000;
+
+export function startProgram(program: LoadedProgram, options: RunOptions = {}): { vm: Vm; mmus: Mmu[]; stats: Statistics } {
+  const { vm, mmus } = createNativeVm(options);
+  const entry = program.entry ?? program.segments[0]?.address ?? 0;
+  vm.load(program.segments, entry);
+  const stats = new Statistics(vm, mmus);
+  return { vm, mmus, stats };
+}
+
+export function runProgram(program: LoadedProgram, options: RunOptions = {}): RunSummary {
+  const { vm, stats } = startProgram(program, options);
+  const disposers: (() => void)[] = [];
+  if (options.trace) {
+    const t = options.trace;
+    for (const k of EVENT_KINDS as EventKind[]) disposers.push(vm.bus.on(k, t));
+  }
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  let reason: ExitReason = 'max-steps';
+  let message = `stopped after ${maxSteps} instructions (--max-steps) without the guest halting`;
+  try {
+    while (vm.icount < maxSteps && !vm.stopped) vm.run(Math.min(1_000_000, maxSteps - vm.icount));
+  } catch (e) {
+    reason = 'error';
+    message = `engine error: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  vm.devices.flushLine();
+  disposers.forEach((d) => d());
+  const status = vm.devices.exitCode ?? null;
+  if (reason !== 'error' && vm.stopped) {
+    const cpu0 = vm.vcpus[0];
+    const triple = vm.vcpus.find((c) => c.stopReason.startsWith('triple fault'));
+    if (triple) {
+      reason = 'triple-fault';
+      message = `vCPU ${triple.index}: ${triple.stopReason}`;
+    } else if (status !== null) {
+      reason = 'shutdown';
+      message = `guest exited with status ${status}`;
+    } else {
+      reason = 'halted';
+      message = `vCPU 0 halted (${cpu0.stopReason})`;
+    }
+  }
+  const ok = reason === 'halted' || (reason === 'shutdown' && status === 0);
+  return { mode: 'native', exit: { reason, message, status, ok }, console: vm.devices.console, vcpus: vm.vcpus.length, ...stats.snapshot() };
+}
+
+/** An event as JSON (bigints as hex strings) for traces. */
+export function eventToJson(e: EngineEvent): string {
+  return JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v));
+}

@@ -1,0 +1,35 @@
+// Assemble guest source text and run it in native mode; fail the test on assembly errors.
+import { assembleText } from '../../src/engine/isa/assembler';
+import { runProgram, RunOptions, RunSummary, startProgram } from '../../src/engine/runner';
+import type { EngineEvent } from '../../src/engine/events';
+
+export function assembleOk(src: string): ReturnType<typeof assembleText> {
+  const r = assembleText(src, 'test.s');
+  if (!r.ok) throw new Error('assembly failed:\n' + r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join('\n'));
+  return r;
+}
+
+export function runAsm(src: string, options: RunOptions = {}): RunSummary & { events: EngineEvent[] } {
+  const events: EngineEvent[] = [];
+  const s = runProgram(assembleOk(src), { maxSteps: 1_000_000, ...options, trace: (e) => events.push(e) });
+  return Object.assign(s, { events });
+}
+
+export function startAsm(src: string, options: RunOptions = {}): ReturnType<typeof startProgram> {
+  return startProgram(assembleOk(src), options);
+}
+
+/** Common prologue: a stack, an IDT whose every vector jumps to `fault_<n>` handlers the test defines or to `unhandled`. */
+export const IDT_PROLOGUE = `
+.equ IDT, 0x3000
+.macro gate vec, handler, attr
+    mov rax, \\handler
+    mov word [IDT + \\vec*16], ax
+    mov word [IDT + \\vec*16 + 2], 8
+    mov byte [IDT + \\vec*16 + 5], \\attr
+    shr rax, 16
+    mov word [IDT + \\vec*16 + 6], ax
+    shr rax, 16
+    mov dword [IDT + \\vec*16 + 8], eax
+.endm
+`;
