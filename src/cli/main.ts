@@ -8,7 +8,7 @@ import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
 import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
 import type { RunSummary } from '../engine/runner';
 import { nodeFileProvider } from './nodeFileProvider';
-import { formatSummary } from './summary';
+import { formatSummary } from '../engine/summaryText';
 
 const USAGE = `usage:
   vmem run FILE [--mode native] [--max-steps N] [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]

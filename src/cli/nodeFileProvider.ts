@@ -1,19 +1,20 @@
-// The assembler's FileProvider over the real file system (the engine itself does no I/O).
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// The assembler's FileProvider over the real file system, for the CLI (the engine never
+// imports node I/O itself).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FileProvider } from '../engine/isa/assembler';
 
 export function nodeFileProvider(): FileProvider {
   return {
-    read(path: string): string | undefined {
+    read(file: string): string | undefined {
       try {
-        return readFileSync(path, 'utf8');
+        return fs.readFileSync(file, 'utf8');
       } catch {
         return undefined;
       }
     },
     resolve(fromFile: string, include: string): string {
-      return resolve(dirname(fromFile), include);
+      return path.resolve(path.dirname(fromFile), include);
     },
   };
 }

@@ -1,5 +1,5 @@
-// The human-readable summary `vmem run` prints.
-import type { RunSummary } from '../engine/runner';
+// The human-readable run summary (`vmem run`, the VS Code output channel).
+import type { RunSummary } from './runner';
 
 function n(v: number): string {
   return v.toLocaleString('en-US');
