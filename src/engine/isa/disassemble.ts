@@ -23,10 +23,12 @@ function immText(lo: number, hi: number): string {
 function memText(insn: Insn, size: number, withSize: boolean): string {
   const parts: string[] = [];
   if (insn.base >= 0) parts.push(registerName(insn.base, 8));
-  if (insn.index >= 0) parts.push(registerName(insn.index, 8) + (insn.scale !== 1 ? '*' + insn.scale : ''));
+  // `*1` is printed when there is no base, else `[rcx]` would re-assemble as a base register.
+  if (insn.index >= 0) parts.push(registerName(insn.index, 8) + (insn.scale !== 1 || insn.base < 0 ? '*' + insn.scale : ''));
   let s = parts.join(' + ');
   if (insn.disp !== 0 || parts.length === 0) {
-    if (parts.length === 0) s = hex(insn.disp >>> 0);
+    // disp is sign-extended, so an absolute [0xfffffff8] really is [-8]; print what re-assembles.
+    if (parts.length === 0) s = insn.disp < 0 ? '-' + hex(-insn.disp) : hex(insn.disp);
     else s += insn.disp < 0 ? ' - ' + hex(-insn.disp) : ' + ' + hex(insn.disp);
   }
   return (withSize ? SIZE_KEYWORD[size] + ' ' : '') + '[' + s + ']';
@@ -53,8 +55,11 @@ export function formatInsn(insn: Insn, address?: number, labelFor?: (addr: numbe
       return `${name} ${r(insn.r0)}, ${r(insn.r1)}`;
     case Form.RI:
       return `${name} ${r(insn.r0)}, ${immText(insn.immLo, insn.immHi)}`;
-    case Form.RI64:
-      return `${name} ${r(insn.r0)}, ${immText(insn.immLo, insn.immHi)}`;
+    case Form.RI64: {
+      // A value that fits imm32 would re-assemble to the short form: say movabs to keep the bytes.
+      const fits32 = insn.immHi === (insn.immLo & 0x80000000 ? 0xffffffff : 0);
+      return `${fits32 ? 'movabs' : name} ${r(insn.r0)}, ${immText(insn.immLo, insn.immHi)}`;
+    }
     case Form.RM: {
       if (insn.op === Op.MOVZX || insn.op === Op.MOVSX) return `${name} ${r(insn.r0)}, ${memText(insn, insn.srcSize, true)}`;
       if (insn.op === Op.LEA || insn.op === Op.INVPCID) return `${name} ${r(insn.r0)}, ${memText(insn, insn.size, false)}`;

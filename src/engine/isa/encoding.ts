@@ -47,6 +47,8 @@ export function decode(bytes: Uint8Array, offset: number, end = bytes.length): D
   insn.srcSize = SIZE_FROM_CODE[(fb >> 2) & 3];
   insn.length = len;
   if (!info.sizes.includes(insn.size)) return 'invalid';
+  // A 64-bit immediate and control-register moves exist only at operand size 8.
+  if ((form === Form.RI64 || form === Form.CR || form === Form.RC) && insn.size !== 8) return 'invalid';
   const o = offset + 2;
   const gpr = (v: number): number => (v < 16 ? v : -2);
   switch (form) {
