@@ -1,0 +1,54 @@
+// Runs every examples/*.s that carries an expectation block (see expectations.ts) in native
+// mode and checks its exit status, console lines and counters. Adding an example adds a test.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { assemble } from '../../src/engine/isa/assembler';
+import { runProgram } from '../../src/engine/runner';
+import type { RunSummary } from '../../src/engine/runner';
+import { nodeFileProvider } from '../../src/cli/nodeFileProvider';
+import { checkRun, parseExpectations } from './expectations';
+
+// out/test/examples → the repository's examples/
+const EXAMPLES = resolve(__dirname, '../../../examples');
+const MAX_STEPS = 5_000_000;
+
+function exampleFiles(): string[] {
+  return readdirSync(EXAMPLES).filter((f) => f.endsWith('.s')).sort();
+}
+
+function run(file: string): RunSummary {
+  const result = assemble(join(EXAMPLES, file), nodeFileProvider());
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  assert.ok(result.ok, `${file} does not assemble:\n` + errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
+  return runProgram(result, { maxSteps: MAX_STEPS });
+}
+
+describe('examples', () => {
+  const files = exampleFiles();
+
+  it('finds the example programs', () => {
+    assert.ok(files.length >= 10, `only ${files.length} examples in ${EXAMPLES}`);
+  });
+
+  for (const file of files) {
+    const source = readFileSync(join(EXAMPLES, file), 'utf8');
+    const expectations = parseExpectations(source);
+    if (!expectations) continue;
+    it(`${file} meets its expectations`, () => {
+      const summary = run(file);
+      const problems = checkRun(expectations, summary);
+      assert.deepEqual(problems, [], `${file}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
+    });
+  }
+
+  it('every example has an expectation block, a leading comment and a README entry', () => {
+    const readme = readFileSync(join(EXAMPLES, 'README.md'), 'utf8');
+    for (const file of files) {
+      const source = readFileSync(join(EXAMPLES, file), 'utf8');
+      assert.ok(parseExpectations(source), `${file} has no expect-* lines`);
+      assert.match(source, /^;/, `${file} should open with a comment saying what it shows`);
+      assert.ok(readme.includes(file), `examples/README.md does not mention ${file}`);
+    }
+  });
+});

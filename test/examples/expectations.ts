@@ -1,0 +1,108 @@
+// The expectation block an example carries in its comments, and how a run is checked against it.
+//   ; expect-exit: 0            the guest's exit status (or `halted`: it stopped on hlt)
+//   ; expect-console: text      a console line; lines must appear in this order (others may interleave)
+//   ; expect-not-console: text  a console line that must not appear anywhere
+//   ; expect-min: COUNTER N     a counter is at least N   (also expect-max, expect-exact)
+import type { RunSummary } from '../../src/engine/runner';
+
+export type CounterName = keyof typeof COUNTERS;
+
+/** The counters an example may name, read from a run's summary. */
+export const COUNTERS = {
+  'instructions': (s: RunSummary) => s.instructions,
+  'page-faults': (s: RunSummary) => s.faults.pageFaults,
+  'page-faults-not-present': (s: RunSummary) => s.faults.notPresent,
+  'page-faults-protection': (s: RunSummary) => s.faults.protection,
+  'timer-interrupts': (s: RunSummary) => s.interrupts.timer,
+  'syscalls': (s: RunSummary) => s.interrupts.software,
+  'invlpg': (s: RunSummary) => s.events.invlpg ?? 0,
+  'cr3-writes': (s: RunSummary) => s.events['cr3-write'] ?? 0,
+  'tlb-flushes': (s: RunSummary) => s.tlb.flushes,
+  'tlb-hits': (s: RunSummary) => s.tlb.hits,
+  'tlb-misses': (s: RunSummary) => s.tlb.misses,
+} as const satisfies Record<string, (s: RunSummary) => number>;
+
+export interface CounterBound {
+  counter: CounterName;
+  op: 'min' | 'max' | 'exact';
+  value: number;
+  line: number;
+}
+
+export interface Expectations {
+  exit: number | 'halted' | undefined;
+  console: string[];
+  notConsole: string[];
+  counters: CounterBound[];
+}
+
+const LINE_RE = /^\s*;\s*expect-([a-z-]+):\s?(.*)$/;
+
+/** Reads the expectation block; an unknown key or counter is an error, so a typo cannot pass silently. */
+export function parseExpectations(source: string): Expectations | undefined {
+  const out: Expectations = { exit: undefined, console: [], notConsole: [], counters: [] };
+  let found = false;
+  source.split(/\r?\n/).forEach((text, i) => {
+    const m = LINE_RE.exec(text);
+    if (!m) return;
+    found = true;
+    const [, key, rawValue] = m;
+    const value = rawValue.replace(/\s+$/, '');
+    switch (key) {
+      case 'exit':
+        out.exit = value === 'halted' ? 'halted' : parseNumber(value, i + 1);
+        return;
+      case 'console':
+        out.console.push(value);
+        return;
+      case 'not-console':
+        out.notConsole.push(value);
+        return;
+      case 'min':
+      case 'max':
+      case 'exact': {
+        const [name, n, ...rest] = value.split(/\s+/);
+        if (!(name in COUNTERS) || n === undefined || rest.length > 0) {
+          throw new Error(`line ${i + 1}: expected 'expect-${key}: COUNTER N' with COUNTER one of ${Object.keys(COUNTERS).join(', ')}`);
+        }
+        out.counters.push({ counter: name as CounterName, op: key, value: parseNumber(n, i + 1), line: i + 1 });
+        return;
+      }
+      default:
+        throw new Error(`line ${i + 1}: unknown expectation 'expect-${key}'`);
+    }
+  });
+  return found ? out : undefined;
+}
+
+function parseNumber(text: string, line: number): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n)) throw new Error(`line ${line}: '${text}' is not a whole number`);
+  return n;
+}
+
+/** Every problem of a run against its expectations; empty when it meets them all. */
+export function checkRun(e: Expectations, s: RunSummary): string[] {
+  const problems: string[] = [];
+  if (e.exit === 'halted') {
+    if (s.exit.reason !== 'halted') problems.push(`expected the guest to halt, got: ${s.exit.message}`);
+  } else if (e.exit !== undefined && (s.exit.reason !== 'shutdown' || s.exit.status !== e.exit)) {
+    problems.push(`expected exit status ${e.exit}, got: ${s.exit.message}`);
+  }
+  const lines = s.console.split('\n');
+  let at = 0;
+  for (const want of e.console) {
+    const k = lines.indexOf(want, at);
+    if (k < 0) {
+      const anywhere = lines.includes(want);
+      problems.push(anywhere ? `console line '${want}' appears, but not after the lines expected before it` : `console line '${want}' is missing`);
+    } else at = k + 1;
+  }
+  for (const bad of e.notConsole) if (lines.includes(bad)) problems.push(`console line '${bad}' must not appear`);
+  for (const b of e.counters) {
+    const got = COUNTERS[b.counter](s);
+    const ok = b.op === 'min' ? got >= b.value : b.op === 'max' ? got <= b.value : got === b.value;
+    if (!ok) problems.push(`${b.counter} = ${got}, expected ${b.op} ${b.value}`);
+  }
+  return problems;
+}
