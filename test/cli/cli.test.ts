@@ -1,0 +1,99 @@
+// The `vmem` command as a user runs it: exit codes, the JSON summary, traces, listings and
+// diagnostics. Runs the bundled dist/cli.js (npm test builds it first).
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../..');
+const CLI = join(ROOT, 'dist/cli.js');
+
+function vmem(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('vmem CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmem-cli-'));
+
+  it('run: exit 0, console and statistics for an example', () => {
+    const r = vmem('run', 'examples/hello-64.s');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /hello from A/);
+    assert.match(r.out, /page faults +1 \(not present 1/);
+    assert.match(r.out, /TLB +hits [\d,]+, misses [\d,]+/);
+  });
+
+  it('run --json: the documented summary', () => {
+    const r = vmem('run', 'examples/demand-paging-64.s', '--json');
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out);
+    assert.equal(s.mode, 'native');
+    assert.deepEqual(s.exit, { reason: 'shutdown', message: 'guest exited with status 0', status: 0, ok: true });
+    assert.equal(s.faults.pageFaults, 9);
+    assert.equal(s.faults.exceptions['#PF'], 9);
+    for (const k of ['hits', 'misses', 'flushes', 'entriesFlushed', 'hitRate']) assert.equal(typeof s.tlb[k], 'number', k);
+    assert.ok(s.instructions > 1000);
+    assert.equal(typeof s.memory.touchedFrames, 'number');
+  });
+
+  it('run --trace writes every event as JSON lines, tlb-miss included', () => {
+    const trace = join(dir, 't.jsonl');
+    const r = vmem('run', 'examples/sloppy-tlb-64.s', '--trace', trace);
+    assert.equal(r.code, 0, r.err);
+    const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kinds = new Set(events.map((e) => e.kind));
+    for (const k of ['page-fault', 'tlb-miss', 'invlpg', 'cr3-write', 'tlb-flush', 'console', 'exception']) assert.ok(kinds.has(k), k);
+    const pf = events.find((e) => e.kind === 'page-fault');
+    assert.match(pf.gva, /^0x[0-9a-f]+$/);
+    assert.equal(typeof pf.icount, 'number');
+  });
+
+  it('a guest that never ends: exit 1 when --max-steps is reached, with the reason', () => {
+    const r = vmem('run', 'examples/two-processes-64.s', '--max-steps', '500');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--max-steps/);
+  });
+
+  it('a triple fault: exit 1 with the exception chain', () => {
+    const f = join(dir, 'tf.s');
+    writeFileSync(f, '.org 0x1000\n_start: ud2\n');
+    const r = vmem('run', f, '--json');
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.out).exit.reason, 'triple-fault');
+    assert.match(r.err, /triple fault/);
+  });
+
+  it('bad input: exit 2 and a message saying what was expected', () => {
+    assert.match(vmem('run').err, /run takes one guest program/);
+    assert.equal(vmem('run').code, 2);
+    assert.match(vmem('run', 'nope.s').err, /no such file/);
+    assert.match(vmem('run', 'examples/hello-64.s', '--mode', 'warp').err, /expected: native/);
+    assert.match(vmem('run', 'examples/hello-64.s', '--max-steps', 'lots').err, /positive whole number/);
+    assert.match(vmem('run', 'examples/hello-64.s', '--tlb-entries', '48').err, /power of two/);
+    assert.equal(vmem('frobnicate').code, 2);
+  });
+
+  it('asm: listing with symbols, or file:line:column diagnostics and exit 1', () => {
+    const ok = vmem('asm', 'examples/hello-64.s');
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /^[0-9a-f]{8}@?[0-9a-f]*  /m);
+    assert.match(ok.out, /Entry: 0x/);
+    const f = join(dir, 'bad.s');
+    writeFileSync(f, 'mov rax, [\nfoo bar\n');
+    const bad = vmem('asm', f);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /bad\.s:1:10: error: .*'\]'/);
+    assert.match(bad.err, /bad\.s:2:1: error: unknown instruction 'foo'/);
+  });
+
+  it('runs every example to a clean exit', () => {
+    const files = readdirSync(join(ROOT, 'examples')).filter((n) => n.endsWith('.s'));
+    assert.ok(files.length >= 13);
+    for (const f of files) {
+      const r = vmem('run', join('examples', f), '--json');
+      assert.equal(r.code, 0, `${f}: ${r.err}`);
+    }
+  });
+});
