@@ -8,6 +8,8 @@
 ;        PDE 1 → the PT below, user-accessible: the user window 0x40_0000..0x7f_ffff
 ;   PT   one PTE per 4 KiB page of the user window (only 0x40_0000..0x5f_ffff is used)
 
+.if PAGING == 32                ; kernel.s includes both variants; one assembles
+
 .equ PTE_SIZE_SHIFT, 2          ; 4-byte entries
 
 ; build_address_space: make process rsi's tables for entry rdi; sets P_CR3 and P_PT.
@@ -55,3 +57,5 @@ get_pte:
     ret
 
 msg_paging: .asciz "32-bit two-level paging\n"
+
+.endif ; PAGING == 32

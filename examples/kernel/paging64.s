@@ -9,6 +9,8 @@
 ;         entry 2 → PT, user-accessible: the user window 0x40_0000..0x5f_ffff
 ;   PT    one PTE per 4 KiB page of the user window
 
+.if PAGING == 64                ; kernel.s includes both variants; one assembles
+
 .equ PTE_SIZE_SHIFT, 3          ; 8-byte entries
 
 ; build_address_space: make process rsi's tables for entry rdi; sets P_CR3 and P_PT.
@@ -66,3 +68,5 @@ get_pte:
     ret
 
 msg_paging: .asciz "4-level paging\n"
+
+.endif ; PAGING == 64

@@ -11,8 +11,8 @@ import { nodeFileProvider } from './nodeFileProvider';
 import { formatSummary } from '../engine/summaryText';
 
 const USAGE = `usage:
-  vmem run FILE [--mode native] [--max-steps N] [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
-  vmem asm FILE            print a listing, or the diagnostics (exit 1 on errors)
+  vmem run FILE [--mode native] [--max-steps N] [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB] [--define NAME=VALUE]...
+  vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
   vmem help`;
 
 function fail(message: string, code = 2): never {
@@ -24,10 +24,27 @@ function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 
-function assembleFile(file: string): AssembleResult {
+/** --define NAME=VALUE → assembler symbols (e.g. PAGING=32 picks the kernel's paging variant). */
+function parseDefines(items: string[] | undefined): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const item of items ?? []) {
+    const m = /^([A-Za-z_.][\w.]*)=(.+)$/.exec(item);
+    let v: bigint | undefined;
+    try {
+      v = m ? BigInt(m[2].replace(/_/g, '')) : undefined;
+    } catch {
+      v = undefined;
+    }
+    if (!m || v === undefined) fail(`--define expects NAME=NUMBER (e.g. PAGING=32), got '${item}'`);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+function assembleFile(file: string, defines: Record<string, bigint>): AssembleResult {
   const path = resolve(file);
   if (!existsSync(path)) fail(`no such file: ${file}`);
-  return assemble(path, nodeFileProvider());
+  return assemble(path, nodeFileProvider(), { defines });
 }
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -49,6 +66,7 @@ function cmdRun(args: string[]): void {
       'tlb-entries': { type: 'string' },
       'tlb-ways': { type: 'string' },
       memory: { type: 'string' },
+      define: { type: 'string', short: 'D', multiple: true },
     },
   });
   if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
@@ -58,7 +76,7 @@ function cmdRun(args: string[]): void {
   const ways = positiveInt('tlb-ways', values['tlb-ways'], 4);
   if (entries % ways !== 0 || (entries / ways) & (entries / ways - 1)) fail(`--tlb-entries / --tlb-ways must be a power of two (got ${entries}/${ways})`);
   const memoryMiB = positiveInt('memory', values.memory, 64);
-  const result = assembleFile(positionals[0]);
+  const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
   const trace = values.trace ? createWriteStream(values.trace) : undefined;
@@ -78,9 +96,9 @@ function cmdRun(args: string[]): void {
 }
 
 function cmdAsm(args: string[]): void {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { define: { type: 'string', short: 'D', multiple: true } } });
   if (positionals.length !== 1) fail(`asm takes one source file\n${USAGE}`);
-  const result = assembleFile(positionals[0]);
+  const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) {
     process.exitCode = 1;

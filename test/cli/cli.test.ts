@@ -18,15 +18,26 @@ describe('vmem CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmem-cli-'));
 
   it('run: exit 0, console and statistics for an example', () => {
-    const r = vmem('run', 'examples/hello-64.s');
+    const r = vmem('run', 'examples/hello.s');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /hello from A/);
     assert.match(r.out, /page faults +1 \(not present 1/);
     assert.match(r.out, /TLB +hits [\d,]+, misses [\d,]+/);
   });
 
+  it('--define picks the kernel variant; a bad define says what was expected', () => {
+    const r = vmem('run', 'examples/hello.s', '--define', 'PAGING=32');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /booted, 32-bit two-level paging/);
+    assert.match(vmem('run', 'examples/hello.s').out, /booted, 4-level paging/);
+    const bad = vmem('run', 'examples/hello.s', '-D', 'PAGING=48');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /PAGING must be 32 or 64/);
+    assert.match(vmem('run', 'examples/hello.s', '--define', 'PAGING').err, /NAME=NUMBER/);
+  });
+
   it('run --json: the documented summary', () => {
-    const r = vmem('run', 'examples/demand-paging-64.s', '--json');
+    const r = vmem('run', 'examples/demand-paging.s', '--json');
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out);
     assert.equal(s.mode, 'native');
@@ -40,7 +51,7 @@ describe('vmem CLI', () => {
 
   it('run --trace writes every event as JSON lines, tlb-miss included', () => {
     const trace = join(dir, 't.jsonl');
-    const r = vmem('run', 'examples/sloppy-tlb-64.s', '--trace', trace);
+    const r = vmem('run', 'examples/sloppy-tlb.s', '--trace', trace);
     assert.equal(r.code, 0, r.err);
     const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const kinds = new Set(events.map((e) => e.kind));
@@ -51,7 +62,7 @@ describe('vmem CLI', () => {
   });
 
   it('a guest that never ends: exit 1 when --max-steps is reached, with the reason', () => {
-    const r = vmem('run', 'examples/two-processes-64.s', '--max-steps', '500');
+    const r = vmem('run', 'examples/two-processes.s', '--max-steps', '500');
     assert.equal(r.code, 1);
     assert.match(r.err, /--max-steps/);
   });
@@ -69,14 +80,14 @@ describe('vmem CLI', () => {
     assert.match(vmem('run').err, /run takes one guest program/);
     assert.equal(vmem('run').code, 2);
     assert.match(vmem('run', 'nope.s').err, /no such file/);
-    assert.match(vmem('run', 'examples/hello-64.s', '--mode', 'warp').err, /expected: native/);
-    assert.match(vmem('run', 'examples/hello-64.s', '--max-steps', 'lots').err, /positive whole number/);
-    assert.match(vmem('run', 'examples/hello-64.s', '--tlb-entries', '48').err, /power of two/);
+    assert.match(vmem('run', 'examples/hello.s', '--mode', 'warp').err, /expected: native/);
+    assert.match(vmem('run', 'examples/hello.s', '--max-steps', 'lots').err, /positive whole number/);
+    assert.match(vmem('run', 'examples/hello.s', '--tlb-entries', '48').err, /power of two/);
     assert.equal(vmem('frobnicate').code, 2);
   });
 
   it('asm: listing with symbols, or file:line:column diagnostics and exit 1', () => {
-    const ok = vmem('asm', 'examples/hello-64.s');
+    const ok = vmem('asm', 'examples/hello.s');
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, /^[0-9a-f]{8}@?[0-9a-f]*  /m);
     assert.match(ok.out, /Entry: 0x/);
@@ -90,10 +101,12 @@ describe('vmem CLI', () => {
 
   it('runs every example to a clean exit', () => {
     const files = readdirSync(join(ROOT, 'examples')).filter((n) => n.endsWith('.s'));
-    assert.ok(files.length >= 13);
+    assert.ok(files.length >= 7);
     for (const f of files) {
-      const r = vmem('run', join('examples', f), '--json');
-      assert.equal(r.code, 0, `${f}: ${r.err}`);
+      for (const paging of ['32', '64']) {
+        const r = vmem('run', join('examples', f), '--json', '--define', `PAGING=${paging}`);
+        assert.equal(r.code, 0, `${f} PAGING=${paging}: ${r.err}`);
+      }
     }
   });
 });

@@ -7,7 +7,8 @@ import { assemble } from '../../src/engine/isa/assembler';
 import { runProgram } from '../../src/engine/runner';
 import type { RunSummary } from '../../src/engine/runner';
 import { nodeFileProvider } from '../../src/cli/nodeFileProvider';
-import { checkRun, parseExpectations } from './expectations';
+import { checkRun, parseExpectations, parseVariants } from './expectations';
+import type { Variant } from './expectations';
 
 // out/test/examples → the repository's examples/
 const EXAMPLES = resolve(__dirname, '../../../examples');
@@ -17,8 +18,8 @@ function exampleFiles(): string[] {
   return readdirSync(EXAMPLES).filter((f) => f.endsWith('.s')).sort();
 }
 
-function run(file: string): RunSummary {
-  const result = assemble(join(EXAMPLES, file), nodeFileProvider());
+function run(file: string, variant: Variant): RunSummary {
+  const result = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: variant.defines });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   assert.ok(result.ok, `${file} does not assemble:\n` + errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
   return runProgram(result, { maxSteps: MAX_STEPS });
@@ -28,18 +29,21 @@ describe('examples', () => {
   const files = exampleFiles();
 
   it('finds the example programs', () => {
-    assert.ok(files.length >= 10, `only ${files.length} examples in ${EXAMPLES}`);
+    assert.ok(files.length >= 7, `only ${files.length} examples in ${EXAMPLES}`);
   });
 
   for (const file of files) {
     const source = readFileSync(join(EXAMPLES, file), 'utf8');
-    const expectations = parseExpectations(source);
-    if (!expectations) continue;
-    it(`${file} meets its expectations`, () => {
-      const summary = run(file);
-      const problems = checkRun(expectations, summary);
-      assert.deepEqual(problems, [], `${file}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
-    });
+    for (const variant of parseVariants(source)) {
+      const expectations = parseExpectations(source, variant);
+      if (!expectations) continue;
+      const name = variant.label ? `${file} [${variant.label}]` : file;
+      it(`${name} meets its expectations`, () => {
+        const summary = run(file, variant);
+        const problems = checkRun(expectations, summary);
+        assert.deepEqual(problems, [], `${name}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
+      });
+    }
   }
 
   it('every example has an expectation block, a leading comment and a README entry', () => {

@@ -1,7 +1,7 @@
 // The expectation checker itself: a broken checker would let every example pass.
 import { strict as assert } from 'node:assert';
 import type { RunSummary } from '../../src/engine/runner';
-import { checkRun, parseExpectations } from './expectations';
+import { checkRun, parseExpectations, parseVariants } from './expectations';
 
 function summary(over: { console?: string; status?: number | null; reason?: RunSummary['exit']['reason']; pageFaults?: number }): RunSummary {
   const status = over.status === undefined ? 0 : over.status;
@@ -47,4 +47,13 @@ describe('example expectations', () => {
   for (const [name, over, n] of cases) {
     it(`checks a run: ${name}`, () => assert.equal(checkRun(e, summary(over)).length, n));
   }
+  it('variants: one run per define; qualified keys apply only to their variant', () => {
+    const src = '; variants: PAGING=64 PAGING=32\n; expect-console: both\n; expect-console[32]: only 32\n; expect-console[PAGING=64]: only 64\n';
+    const [v64, v32] = parseVariants(src);
+    assert.deepEqual(v64.defines, { PAGING: 64n });
+    assert.deepEqual(parseExpectations(src, v64)!.console, ['both', 'only 64']);
+    assert.deepEqual(parseExpectations(src, v32)!.console, ['both', 'only 32']);
+    assert.deepEqual(parseVariants('; expect-exit: 0'), [{ label: '', defines: {} }]);
+    assert.throws(() => parseVariants('; variants: PAGING'), /NAME=NUMBER/);
+  });
 });

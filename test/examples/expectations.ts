@@ -3,6 +3,8 @@
 //   ; expect-console: text      a console line; lines must appear in this order (others may interleave)
 //   ; expect-not-console: text  a console line that must not appear anywhere
 //   ; expect-min: COUNTER N     a counter is at least N   (also expect-max, expect-exact)
+//   ; variants: PAGING=64 PAGING=32   run once per assembler define; a key written
+//                               expect-console[32]: … applies only where a define has value 32
 import type { RunSummary } from '../../src/engine/runner';
 
 export type CounterName = keyof typeof COUNTERS;
@@ -36,17 +38,45 @@ export interface Expectations {
   counters: CounterBound[];
 }
 
-const LINE_RE = /^\s*;\s*expect-([a-z-]+):\s?(.*)$/;
+const LINE_RE = /^\s*;\s*expect-([a-z-]+)(?:\[([^\]]+)\])?:\s?(.*)$/;
+const VARIANTS_RE = /^\s*;\s*variants:\s*(.*)$/m;
 
-/** Reads the expectation block; an unknown key or counter is an error, so a typo cannot pass silently. */
-export function parseExpectations(source: string): Expectations | undefined {
+/** One way to assemble an example: the defines it gets, e.g. { PAGING: 32n }. */
+export interface Variant {
+  label: string;
+  defines: Record<string, bigint>;
+}
+
+/** The variants an example declares (`; variants: PAGING=64 PAGING=32`), or one plain run. */
+export function parseVariants(source: string): Variant[] {
+  const m = VARIANTS_RE.exec(source);
+  if (!m) return [{ label: '', defines: {} }];
+  return m[1].trim().split(/\s+/).map((item) => {
+    const d = /^([A-Za-z_]\w*)=(-?\d+)$/.exec(item);
+    if (!d) throw new Error(`variants: expected NAME=NUMBER, got '${item}'`);
+    return { label: item, defines: { [d[1]]: BigInt(d[2]) } };
+  });
+}
+
+function appliesTo(qualifier: string | undefined, variant: Variant | undefined): boolean {
+  if (qualifier === undefined) return true;
+  if (!variant) return false;
+  return qualifier === variant.label || Object.values(variant.defines).some((v) => String(v) === qualifier);
+}
+
+/**
+ * Reads the expectation block for one variant; an unknown key or counter is an error, so a
+ * typo cannot pass silently.
+ */
+export function parseExpectations(source: string, variant?: Variant): Expectations | undefined {
   const out: Expectations = { exit: undefined, console: [], notConsole: [], counters: [] };
   let found = false;
   source.split(/\r?\n/).forEach((text, i) => {
     const m = LINE_RE.exec(text);
     if (!m) return;
     found = true;
-    const [, key, rawValue] = m;
+    const [, key, qualifier, rawValue] = m;
+    if (!appliesTo(qualifier, variant)) return;
     const value = rawValue.replace(/\s+$/, '');
     switch (key) {
       case 'exit':

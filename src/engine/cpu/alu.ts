@@ -164,3 +164,63 @@ export function shift(f: ArithFlags, r: AluResult, kind: 0 | 1 | 2, aLo: number,
   setZSP(f, r.lo, r.hi, size);
   return true;
 }
+
+// ---- 64-bit fast paths over the register file (the executor's specialised handlers).
+// Each produces exactly the result and flags of addSub/logic with size 8 (and cin 0), as the
+// differential test in test/engine/cpu/alu.test.ts checks; results are stored as int32 halves.
+
+/** lo[d]:hi[d] += b. */
+export function add64(f: ArithFlags, lo: Int32Array, hi: Int32Array, d: number, bLo: number, bHi: number): void {
+  const aLo = lo[d];
+  const aHi = hi[d];
+  const s = (aLo >>> 0) + (bLo >>> 0);
+  const h = (aHi >>> 0) + (bHi >>> 0) + (s > 0xffffffff ? 1 : 0);
+  const rLo = s | 0;
+  const rHi = h | 0;
+  f.cf = h > 0xffffffff ? 1 : 0;
+  f.of = ((aHi ^ rHi) & (bHi ^ rHi)) >>> 31;
+  f.af = ((aLo ^ bLo ^ rLo) >>> 4) & 1;
+  f.zf = (rLo | rHi) === 0 ? 1 : 0;
+  f.sf = rHi >>> 31;
+  f.pfByte = rLo & 0xff;
+  lo[d] = rLo;
+  hi[d] = rHi;
+}
+
+/** lo[d]:hi[d] - b, stored unless `write` is false (CMP). */
+export function sub64(f: ArithFlags, lo: Int32Array, hi: Int32Array, d: number, bLo: number, bHi: number, write: boolean): void {
+  const aLo = lo[d];
+  const aHi = hi[d];
+  const s = (aLo >>> 0) - (bLo >>> 0);
+  const h = (aHi >>> 0) - (bHi >>> 0) - (s < 0 ? 1 : 0);
+  const rLo = s | 0;
+  const rHi = h | 0;
+  f.cf = h < 0 ? 1 : 0;
+  f.of = ((aHi ^ bHi) & (aHi ^ rHi)) >>> 31;
+  f.af = ((aLo ^ bLo ^ rLo) >>> 4) & 1;
+  f.zf = (rLo | rHi) === 0 ? 1 : 0;
+  f.sf = rHi >>> 31;
+  f.pfByte = rLo & 0xff;
+  if (write) {
+    lo[d] = rLo;
+    hi[d] = rHi;
+  }
+}
+
+/** and (0) / or (1) / xor (2) into lo[d]:hi[d], stored unless `write` is false (TEST). */
+export function logic64(f: ArithFlags, lo: Int32Array, hi: Int32Array, d: number, kind: 0 | 1 | 2, bLo: number, bHi: number, write: boolean): void {
+  const aLo = lo[d];
+  const aHi = hi[d];
+  const rLo = kind === 0 ? aLo & bLo : kind === 1 ? aLo | bLo : aLo ^ bLo;
+  const rHi = kind === 0 ? aHi & bHi : kind === 1 ? aHi | bHi : aHi ^ bHi;
+  f.cf = 0;
+  f.of = 0;
+  f.af = 0;
+  f.zf = (rLo | rHi) === 0 ? 1 : 0;
+  f.sf = rHi >>> 31;
+  f.pfByte = rLo & 0xff;
+  if (write) {
+    lo[d] = rLo;
+    hi[d] = rHi;
+  }
+}

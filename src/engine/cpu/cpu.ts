@@ -7,16 +7,23 @@ import { Form, Op } from '../isa/opcodes';
 import { Frame, PAGE_SIZE } from '../memory/frame';
 import type { PhysicalMemory } from '../memory/physicalMemory';
 import type { EventBus } from '../events';
-import { AluResult, ArithFlags, addSub, fromBig, logic, maskLo, shift, toBig, toSignedBig } from './alu';
+import { AluResult, ArithFlags, add64, addSub, fromBig, logic, logic64, maskLo, shift, sub64, toBig, toSignedBig } from './alu';
 import { Access, AccessCode, FlushResult, MmuPort } from './mmuPort';
 import { Vector, hasErrorCode, makesDoubleFault, vectorName } from './exceptions';
 import { CR0_VALID, CR4_VALID, Cr0, Cr4, EFER_WRITABLE, Efer, Msr, Rflags } from './msr';
 import { CpuState, cpuStateFromHalves } from './cpuState';
+import { ExecInsn, Kind, specialise } from './insnKind';
+import { HitReplay, hitReplayOf } from './hitReplay';
 
 /** Thrown (never constructed per fault) to unwind a faulting instruction. */
 export const FAULT = { fault: true };
 
 const TWO32 = 4294967296;
+
+/** Int32Array views read words in host order; the memo fast paths use them only on little-endian hosts. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const EMPTY_WORDS = new Int32Array(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(8));
 
 export interface IoBus {
   in(port: number, size: number): number;
@@ -30,6 +37,11 @@ export interface VcpuOptions {
   maxPhyAddr: number;
   timerVector?: number;
   timerPeriod?: number;
+  /**
+   * false: every instruction runs through the generic executor and every fetch is translated.
+   * That is the reference the fast paths are differentially tested against; default true.
+   */
+  fastPaths?: boolean;
 }
 
 export class Vcpu {
@@ -88,6 +100,42 @@ export class Vcpu {
   private readonly frameCache: (Frame | undefined)[] = new Array(64).fill(undefined);
   private readonly fetchBuf = new Uint8Array(MAX_INSN_LENGTH * 2);
 
+  /**
+   * false: every instruction runs through the generic executor and every fetch is translated,
+   * the reference the fast paths are differentially tested against. May change between runs.
+   */
+  fastPaths: boolean;
+  private readonly replay: HitReplay | null;
+  // The code-page memo: the page of the last translated fetch, its frame's decoded array and
+  // the TLB slot that fetch hit. While the MMU's epoch stands (no TLB fill or drop, no control
+  // register change), the access key (CPL, AC) is the same and the frame keeps the same decoded
+  // array (any physical write elsewhere replaces it; a CPU store clears entries in place), a
+  // fetch from this page would translate to the same frame by hitting the same slot, so the
+  // hit is replayed (counted and stamped) and the cached instruction reused without a lookup.
+  private codeRip = 0;
+  private codeFrame: Frame = new Frame(-1);
+  private codeDecoded: (Insn | undefined)[] = [];
+  private codeEpoch = -1;
+  private codeSlot = -1;
+  private codeKey = -1;
+  // Data-page memos for 8-byte loads and stores, on the same terms as the code-page memo: the
+  // page of the last translated access of that kind, the frame's words and the slot it hit.
+  // Only frames that exist and lie wholly inside memory are memoised, so the fast access needs
+  // neither the sparse-memory nor the end-of-memory checks.
+  private rdLin = 0;
+  private rdEpoch = -1;
+  private rdSlot = -1;
+  private rdKey = -1;
+  private rdWords = EMPTY_WORDS;
+  private rdView = EMPTY_VIEW;
+  private wrLin = 0;
+  private wrEpoch = -1;
+  private wrSlot = -1;
+  private wrKey = -1;
+  private wrWords = EMPTY_WORDS;
+  private wrView = EMPTY_VIEW;
+  private wrFrame: Frame = new Frame(-1);
+
   constructor(
     options: VcpuOptions,
     readonly mem: PhysicalMemory,
@@ -96,6 +144,8 @@ export class Vcpu {
     readonly io: IoBus,
   ) {
     this.index = options.index;
+    this.fastPaths = options.fastPaths ?? true;
+    this.replay = hitReplayOf(mmu);
     if (options.timerVector !== undefined) this.timerVector = options.timerVector;
     if (options.timerPeriod) this.setTimer(options.timerPeriod);
     this.syncMode();
@@ -172,16 +222,8 @@ export class Vcpu {
     const end = start + budget;
     while (this.icount < end && this.state === 'running') {
       try {
-        while (this.icount < end) {
-          if (this.icount >= this.checkAt) {
-            if (this.slowChecks()) continue;
-          }
-          this.insnStart = this.rip;
-          const insn = this.fetch();
-          this.execute(insn);
-          this.icount++;
-          if (this.state !== 'running') break;
-        }
+        if (this.fastPaths) this.runFast(end);
+        else this.runGeneric(end);
       } catch (e) {
         if (e !== FAULT) throw e;
         this.rip = this.insnStart;
@@ -190,6 +232,146 @@ export class Vcpu {
     }
     if (this.state === 'halted' && this.icount < end) this.wakeFromHalt(end);
     return this.icount - start;
+  }
+
+  /**
+   * The run loop with the fast paths: the code-page memo checked inline, and the specialised
+   * handlers (insnKind.ts) inline, each doing exactly what execute() does for its (op, form,
+   * size) minus the dispatch on form and size. None of them changes the run state, CPL, AC,
+   * checkAt or the timer, which is what lets the loop skip those re-checks after them.
+   */
+  private runFast(end: number): void {
+    const rp = this.replay;
+    // The next icount at which the loop must look up: the budget's end or a slow check.
+    let stop = this.checkAt < end ? this.checkAt : end;
+    // True while the memo's access key and decoded array are known to match: set by a fetch
+    // that checked or rebuilt them, kept across specialised handlers (they change neither
+    // CPL nor AC, and a frame's decoded array is replaced only by a page walk's A/D write,
+    // which comes with a TLB fill and so an epoch change), cleared by anything else.
+    let verified = false;
+    for (;;) {
+      const icount = this.icount;
+      if (icount >= stop) {
+        if (icount >= end) break;
+        if (icount >= this.checkAt && this.slowChecks()) {
+          verified = false;
+          stop = this.checkAt < end ? this.checkAt : end;
+          continue;
+        }
+        stop = this.checkAt < end ? this.checkAt : end;
+      }
+      this.insnStart = this.rip;
+      let insn: ExecInsn | undefined;
+      const d = this.rip - this.codeRip;
+      if (d >= 0 && d < PAGE_SIZE && rp !== null && this.codeEpoch === rp.epoch && (verified || (this.codeFrame.decoded === this.codeDecoded && this.codeKey === this.accessKey()))) {
+        insn = this.codeDecoded[d] as ExecInsn | undefined;
+        if (insn !== undefined && this.codeSlot >= 0) rp.replayHit(Access.FETCH, this.codeSlot);
+      }
+      if (insn === undefined) insn = this.fetchTranslated();
+      const kind = insn.kind;
+      if (kind === Kind.GENERIC) {
+        verified = false;
+        this.execute(insn);
+        this.icount = icount + 1;
+        if (this.state !== 'running') break;
+        stop = this.checkAt < end ? this.checkAt : end;
+        continue;
+      }
+      verified = true;
+      const lo = this.lo;
+      const hi = this.hi;
+      const r0 = insn.r0;
+      const f = this.flags;
+        switch (kind) {
+          case Kind.ALU_RR8:
+          case Kind.ALU_RI8:
+          case Kind.ALU_RM8: {
+            let bLo: number;
+            let bHi: number;
+            if (kind === Kind.ALU_RI8) {
+              bLo = insn.immLo;
+              bHi = insn.immHi;
+            } else if (kind === Kind.ALU_RR8) {
+              bLo = lo[insn.r1];
+              bHi = hi[insn.r1];
+            } else {
+              this.load64(this.ea(insn));
+              bLo = this.mLo;
+              bHi = this.mHi;
+            }
+            // One call site per helper keeps them within V8's inlining budget for this loop.
+            const op = insn.op;
+            if (op === Op.ADD) add64(f, lo, hi, r0, bLo, bHi);
+            else if (op === Op.SUB || op === Op.CMP) sub64(f, lo, hi, r0, bLo, bHi, op === Op.SUB);
+            else logic64(f, lo, hi, r0, op === Op.AND || op === Op.TEST ? 0 : op === Op.OR ? 1 : 2, bLo, bHi, op !== Op.TEST);
+            break;
+          }
+          case Kind.MOV_RR8:
+            lo[r0] = lo[insn.r1];
+            hi[r0] = hi[insn.r1];
+            break;
+          case Kind.MOV_RI8:
+            lo[r0] = insn.immLo | 0;
+            hi[r0] = insn.immHi | 0;
+            break;
+          case Kind.MOV_RM8:
+            this.load64(this.ea(insn));
+            lo[r0] = this.mLo;
+            hi[r0] = this.mHi;
+            break;
+          case Kind.MOV_MR8:
+            this.store64(this.ea(insn), lo[r0], hi[r0]);
+            break;
+          case Kind.MOV_MI8:
+            this.store64(this.ea(insn), insn.immLo | 0, insn.immHi | 0);
+            break;
+          case Kind.INC_R8: {
+            const cf = this.flags.cf; // INC/DEC leave CF alone
+            add64(this.flags, lo, hi, r0, 1, 0);
+            this.flags.cf = cf;
+            break;
+          }
+          case Kind.DEC_R8: {
+            const cf = this.flags.cf;
+            sub64(this.flags, lo, hi, r0, 1, 0, true);
+            this.flags.cf = cf;
+            break;
+          }
+          case Kind.JCC: {
+            const next = this.rip + insn.length;
+            this.rip = this.condition(insn.op - Op.JCC) ? this.wrapRip(next + insn.rel) : next;
+            this.icount = icount + 1;
+            continue;
+          }
+          case Kind.JMP_REL:
+            this.rip = this.wrapRip(this.rip + insn.length + insn.rel);
+            this.icount = icount + 1;
+            continue;
+          case Kind.MOV_RI4:
+            lo[r0] = insn.immLo | 0;
+            hi[r0] = 0;
+            break;
+          case Kind.MOV_RR4:
+            lo[r0] = lo[insn.r1];
+            hi[r0] = 0;
+            break;
+        }
+      this.rip += insn.length;
+      this.icount = icount + 1;
+    }
+  }
+
+  private runGeneric(end: number): void {
+    while (this.icount < end) {
+      if (this.icount >= this.checkAt) {
+        if (this.slowChecks()) continue;
+      }
+      this.insnStart = this.rip;
+      const insn = this.fetchTranslated();
+      this.execute(insn);
+      this.icount++;
+      if (this.state !== 'running') break;
+    }
   }
 
   /** Timer and pending interrupts. Returns true when an interrupt was delivered. */
@@ -395,6 +577,17 @@ export class Vcpu {
 
   /** Effective address of the memory operand → linear address. */
   private ea(insn: Insn): number {
+    const b0 = insn.base;
+    if (insn.index < 0 && b0 >= 0 && this.hi[b0] === 0) {
+      // [base + disp] with the base's upper half zero and no carry or borrow out of the low
+      // half: eaFull's 64-bit sum has hi = 0, and linearOf(lo, 0) is lo in every mode.
+      const s = (this.lo[b0] >>> 0) + insn.disp;
+      if (s >= 0 && s < TWO32) return s;
+    }
+    return this.eaFull(insn);
+  }
+
+  private eaFull(insn: Insn): number {
     let lo = insn.disp;
     let hi = insn.disp < 0 ? -1 : 0;
     const b = insn.base;
@@ -484,10 +677,92 @@ export class Vcpu {
     return this.cpl === 3;
   }
 
+  /** load(lin, 8) through the data-page memo when it stands (see the memo fields). */
+  private load64(lin: number): void {
+    const d = lin - this.rdLin;
+    const rp = this.replay;
+    if (d >= 0 && d <= PAGE_SIZE - 8 && rp !== null && this.rdEpoch === rp.epoch && this.rdKey === this.accessKey()) {
+      rp.replayHit(Access.READ, this.rdSlot);
+      if ((d & 3) === 0) {
+        const w = this.rdWords;
+        this.mLo = w[d >> 2];
+        this.mHi = w[(d >> 2) + 1];
+      } else this.loadUnaligned(d);
+      return;
+    }
+    this.load(lin, 8);
+  }
+
+  /** store(lin, 8, lo, hi) through the data-page memo when it stands. */
+  private store64(lin: number, lo: number, hi: number): void {
+    const d = lin - this.wrLin;
+    const rp = this.replay;
+    if (d >= 0 && d <= PAGE_SIZE - 8 && rp !== null && this.wrEpoch === rp.epoch && this.wrKey === this.accessKey()) {
+      rp.replayHit(Access.WRITE, this.wrSlot);
+      const f = this.wrFrame;
+      if (f.decoded !== null) invalidateDecoded(f, d, 8);
+      if ((d & 3) === 0) {
+        const w = this.wrWords;
+        w[d >> 2] = lo;
+        w[(d >> 2) + 1] = hi;
+      } else this.storeUnaligned(d, lo, hi);
+      return;
+    }
+    this.store(lin, 8, lo, hi);
+  }
+
+  private loadUnaligned(d: number): void {
+    this.mLo = this.rdView.getInt32(d, true);
+    this.mHi = this.rdView.getInt32(d + 4, true);
+  }
+
+  private storeUnaligned(d: number, lo: number, hi: number): void {
+    this.wrView.setInt32(d, lo, true);
+    this.wrView.setInt32(d + 4, hi, true);
+  }
+
+  /**
+   * After a translated access of `lin` to `pa` within one page: memoise the page for load64 /
+   * store64 when the TLB would hit the same slot again and the frame exists inside memory.
+   */
+  private rememberData(access: AccessCode, lin: number, pa: number): void {
+    const rp = this.replay;
+    if (rp === null || !LITTLE_ENDIAN) return;
+    const key = this.accessKey();
+    const page = pa - (pa & 0xfff);
+    const f = page + PAGE_SIZE <= this.mem.size ? this.frame(pa, false) : undefined;
+    const slot = f === undefined ? -1 : rp.hitSlot(lin, access, (key & 2) !== 0, (key & 1) !== 0);
+    if (f === undefined || slot < 0) {
+      // -2 (paging off) is left to the generic path too: nothing to replay, nothing to gain.
+      if (access === Access.READ) this.rdEpoch = -1;
+      else this.wrEpoch = -1;
+      return;
+    }
+    const linPage = lin - (lin & 0xfff);
+    if (access === Access.READ) {
+      this.rdLin = linPage;
+      this.rdEpoch = rp.epoch;
+      this.rdSlot = slot;
+      this.rdKey = key;
+      this.rdWords = new Int32Array(f.data.buffer, f.data.byteOffset, PAGE_SIZE >> 2);
+      this.rdView = f.view;
+    } else {
+      this.wrLin = linPage;
+      this.wrEpoch = rp.epoch;
+      this.wrSlot = slot;
+      this.wrKey = key;
+      this.wrWords = new Int32Array(f.data.buffer, f.data.byteOffset, PAGE_SIZE >> 2);
+      this.wrView = f.view;
+      this.wrFrame = f;
+    }
+  }
+
   /** Loads size bytes at a linear address into mLo/mHi. */
   load(lin: number, size: number): void {
     if ((lin & 0xfff) + size <= PAGE_SIZE) {
-      this.readPhys(this.xlate(lin, Access.READ, this.cpl === 3), size);
+      const pa = this.xlate(lin, Access.READ, this.cpl === 3);
+      this.readPhys(pa, size);
+      if (size === 8 && this.replay !== null) this.rememberData(Access.READ, lin, pa);
       return;
     }
     const pa1 = this.xlate(lin, Access.READ, this.userAccess);
@@ -527,7 +802,9 @@ export class Vcpu {
   }
 
   store(lin: number, size: number, lo: number, hi: number): void {
-    this.storeAt(this.storeAddr(lin, size), lin, size, lo, hi);
+    const pa = this.storeAddr(lin, size);
+    this.storeAt(pa, lin, size, lo, hi);
+    if (size === 8 && pa >= 0 && this.replay !== null) this.rememberData(Access.WRITE, lin, pa);
   }
 
   private nextPage(lin: number): number {
@@ -537,7 +814,13 @@ export class Vcpu {
 
   // ---------------------------------------------------------------- fetch
 
-  private fetch(): Insn {
+  /** (CPL 3, AC) as the MMU's access key: a memoised translation is only valid for the same key. */
+  private accessKey(): number {
+    return (this.cpl === 3 ? 2 : 0) | ((this.otherFlags & Rflags.AC) !== 0 ? 1 : 0);
+  }
+
+  /** The fetch itself: translate rip, then the frame's predecoded instruction or a fresh decode. */
+  private fetchTranslated(): ExecInsn {
     const lin = this.ripLinear();
     const pa = this.xlate(lin, Access.FETCH, this.cpl === 3);
     const f = pa + 2 <= this.mem.size ? this.frame(pa, false) : undefined;
@@ -546,12 +829,17 @@ export class Vcpu {
     let cache = f.decoded;
     if (cache === null) cache = f.decoded = new Array<Insn | undefined>(PAGE_SIZE);
     const hit = cache[off];
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.rememberCodePage(lin, f, cache);
+      return hit as ExecInsn;
+    }
     const d = decode(f.data, off, PAGE_SIZE);
     if (d === 'invalid') return this.raise(Vector.UD);
     if (d !== 'truncated') {
-      cache[off] = d;
-      return d;
+      const x = specialise(d);
+      cache[off] = x;
+      this.rememberCodePage(lin, f, cache);
+      return x;
     }
     // The instruction crosses into the next page: fetch through both translations, no caching.
     const next = this.nextPage(lin);
@@ -561,7 +849,26 @@ export class Vcpu {
     for (let i = 0; i < MAX_INSN_LENGTH; i++) buf[i] = this.mem.read8(i < first ? pa + i : pa2 + (i - first));
     const d2 = decode(buf, 0, MAX_INSN_LENGTH);
     if (typeof d2 === 'string') return this.raise(Vector.UD);
-    return d2;
+    return specialise(d2);
+  }
+
+  /** Sets the code-page memo after a translated fetch of `lin` (see the fields). */
+  private rememberCodePage(lin: number, f: Frame, cache: (Insn | undefined)[]): void {
+    const rp = this.replay;
+    if (rp === null) return;
+    const key = this.accessKey();
+    const slot = rp.hitSlot(lin, Access.FETCH, (key & 2) !== 0, (key & 1) !== 0);
+    if (slot === -1) {
+      // The next fetch here would walk again (e.g. a large page the TLB cannot hold): no memo.
+      this.codeEpoch = -1;
+      return;
+    }
+    this.codeRip = this.rip - (lin & 0xfff);
+    this.codeFrame = f;
+    this.codeDecoded = cache;
+    this.codeEpoch = rp.epoch;
+    this.codeSlot = slot;
+    this.codeKey = key;
   }
 
   // ---------------------------------------------------------------- operands
@@ -843,6 +1150,7 @@ export class Vcpu {
         this.execSystem(insn, next);
     }
   }
+
 
   private wrapRip(v: number): number {
     return this.longMode ? v : v >>> 0;

@@ -149,6 +149,29 @@ export class Mmu {
   }
 
   /**
+   * The TLB slot translate(linear, access, user, ac) would hit right now, without counting or
+   * stamping anything: -1 when it would walk instead, -2 when paging is off (nothing counted).
+   * For a caller (the vCPU's code-page memo) that replays hits itself while `tlb.epoch` stands.
+   */
+  hitSlot(linear: number, access: AccessCode, user: boolean, ac: boolean): number {
+    if (this.pagingOff) return -2;
+    const slot = this.tlb.find(linear, this.pcid, this.vpid);
+    const key = (user ? 2 : 0) + (ac ? 1 : 0);
+    return slot >= 0 && this.allowed[((this.tlb.flags[slot] >> 1) & 15) * 12 + access * 4 + key] === 1 ? slot : -1;
+  }
+
+  /** Counts and stamps a hit on `slot` exactly as translate() does on a TLB hit. */
+  replayHit(access: AccessCode, slot: number): void {
+    this.tlb.hitCount[access]++;
+    this.tlb.touch(slot);
+  }
+
+  /** Bumped whenever a translation cached outside the MMU may have changed (see Tlb.epoch). */
+  get epoch(): number {
+    return this.tlb.epoch;
+  }
+
+  /**
    * A miss, or a hit whose cached rights do not allow the access (re-walked rather than
    * faulted on, so a relaxed PTE never gives a spurious #PF here), or a write to a clean entry.
    */

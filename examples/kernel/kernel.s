@@ -1,13 +1,24 @@
-; kernel32.s — the teaching kernel with 32-bit two-level paging (page directory + page tables, 4 MiB kernel page).
+; kernel.s — the teaching kernel. PAGING selects its paging variant:
+;     PAGING = 64 (the default): 4-level paging — PML4, PDPT, PD, PT; long mode; 2 MiB kernel pages
+;     PAGING = 32:               32-bit two-level paging — page directory + page tables; 4 MiB kernel page
+; Choose it from outside: `vmem run FILE --define PAGING=32` (or "defines" in a launch
+; configuration), or write `.equ PAGING, 32` before the include.
 ;
 ; An example includes it before its user programs:
 ;     .equ NPROC, 2                       ; optional settings, see layout.s
-;     .include "kernel/kernel32.s"
+;     .include "kernel/kernel.s"
 ;     .org USER_CODE                      ; process A: runs at gva 0x400000 ...
 ;     .phys USER_IMAGE                    ; ... and is loaded at guest-physical USER_IMAGE
 ;     ...                                 ; (process B: .phys USER_IMAGE + USER_IMAGE_STRIDE)
 ; User code calls the library in ulib.s (print, exit, map_page, ...), which enters the
 ; kernel with int 0x80.
+
+.ifndef PAGING
+.equ PAGING, 64
+.endif
+.if PAGING != 32 && PAGING != 64
+.error "PAGING must be 32 or 64"
+.endif
 
 .include "layout.s"
 .include "macros.s"
@@ -15,7 +26,8 @@
 .org KERNEL_BASE
 .entry _start
 .include "boot.s"
-.include "paging32.s"
+.include "paging32.s"       ; each paging file assembles only for its own PAGING value
+.include "paging64.s"
 .include "idt.s"
 .include "sched.s"
 .include "syscall.s"

@@ -1,4 +1,4 @@
-; sloppy-tlb-64.s — what a kernel that forgets INVLPG breaks. Process A maps a page, stores
+; sloppy-tlb.s — what a kernel that forgets INVLPG breaks. Process A maps a page, stores
 ; 0x41 in it, then asks for the deliberately buggy unmap (UNMAP_SLOPPY: the PTE is cleared
 ; but the TLB entry stays) and maps the page again. The PTE now points at a new, zeroed frame,
 ; but the read still goes through the stale TLB entry to the *old* frame: it returns 0x41.
@@ -10,6 +10,7 @@
 ;   - the stale read is a TLB hit, so no page walk happens at all
 ;   - the second round: sys_unmap runs INVLPG, the read misses and walks to the new frame
 ;
+; variants: PAGING=64 PAGING=32
 ; expect-exit: 0
 ; expect-console: A: wrote 0x41
 ; expect-console: A: sloppy unmap, map again, read: 0x41
@@ -18,7 +19,7 @@
 ; expect-exact: invlpg 1
 
 .equ NPROC, 1
-.include "kernel/kernel64.s"
+.include "kernel/kernel.s"
 
 .equ PAGE, 0x581000
 

@@ -1,4 +1,4 @@
-; map-unmap-64.s — the map and unmap system calls, done right: unmap clears the PTE *and*
+; map-unmap.s — the map and unmap system calls, done right: unmap clears the PTE *and*
 ; invalidates the TLB entry with INVLPG, so the next access sees the new mapping.
 ;
 ; Process A maps page 0x581000 (outside the demand-paged heap), stores 0x41 there, unmaps it,
@@ -11,6 +11,7 @@
 ;   - after INVLPG the entry is gone; the next read misses, walks, and finds the new frame
 ;   - sys_map needs no INVLPG: the TLB never caches a not-present translation
 ;
+; variants: PAGING=64 PAGING=32
 ; expect-exit: 0
 ; expect-console: A: wrote 0x41
 ; expect-console: A: after unmap and map again: 0x0
@@ -19,7 +20,7 @@
 ; expect-exact: invlpg 2
 
 .equ NPROC, 1
-.include "kernel/kernel64.s"
+.include "kernel/kernel.s"
 
 .equ PAGE, 0x581000
 

@@ -1,4 +1,4 @@
-; segfault-32.s — protection: process A reads kernel memory, which every address space maps
+; segfault.s — protection: process A reads kernel memory, which every address space maps
 ; supervisor-only; the kernel kills A and process B carries on alone.
 ;
 ; What to look at in the debugger:
@@ -7,6 +7,7 @@
 ;   - the walk for gva 0x10000 ends in the kernel's large page, whose U/S bit is 0
 ;   - kill_current marks A free and schedule never picks it again
 ;
+; variants: PAGING=64 PAGING=32
 ; expect-exit: 0
 ; expect-console: A: reading kernel memory at 0x10000
 ; expect-console: process A: segmentation fault at 0x10000
@@ -16,7 +17,7 @@
 ; expect-min: page-faults-protection 1
 
 .equ NPROC, 2
-.include "kernel/kernel32.s"
+.include "kernel/kernel.s"
 
 ; --- process A: touches the kernel ---
 .org USER_CODE

@@ -1,14 +1,15 @@
-; two-processes-64.s — preemptive multitasking: processes A and B each print five numbered
+; two-processes.s — preemptive multitasking: processes A and B each print five numbered
 ; lines, spinning in between, and the timer interrupt switches between them.
 ;
 ; What to look at in the debugger:
 ;   - break on CR3 writes: every switch in switch_to (sched.s) loads the other process's
-;     PML4, and the TLB's non-global entries are flushed with it
+;     PML4 (PAGING=32: page directory), and the TLB's non-global entries are flushed with it
 ;   - both processes run at the same gva 0x400000, yet fetch different bytes: the same vpn
 ;     maps to guest-physical 0x800000 in A and 0x900000 in B (compare their page tables)
 ;   - the user library at gva 0x410000 is one guest-physical frame mapped in both
 ;   - timer_handler → save_context copies the trap frame into the process table
 ;
+; variants: PAGING=64 PAGING=32
 ; expect-exit: 0
 ; (The exact interleaving follows from TIMER_PERIOD; the test only pins what preemption
 ; guarantees: B starts before A is done.)
@@ -21,7 +22,7 @@
 
 .equ NPROC, 2
 .equ TIMER_PERIOD, 2000
-.include "kernel/kernel64.s"
+.include "kernel/kernel.s"
 
 ; --- process A ---
 .org USER_CODE

@@ -1,4 +1,4 @@
-; demand-paging-32.s — the heap has no frames until it is touched: writing one byte in each
+; demand-paging.s — the heap has no frames until it is touched: writing one byte in each
 ; of 8 heap pages takes 8 page faults, each fixed by the kernel with a fresh zeroed frame.
 ; A second pass over the same pages takes none: the PTEs are present now.
 ;
@@ -9,6 +9,7 @@
 ;   - watch the frame allocator's next_free_frame advance by 0x1000 per fault
 ;   - the first fault of all is the user stack (the first `call`), at 0x5ffff8
 ;
+; variants: PAGING=64 PAGING=32
 ; expect-exit: 0
 ; expect-console: A: touched 8 heap pages
 ; expect-console: A: sum of the 8 values = 36
@@ -16,7 +17,7 @@
 ; expect-exact: page-faults-not-present 9
 
 .equ NPROC, 1
-.include "kernel/kernel32.s"
+.include "kernel/kernel.s"
 
 .equ PAGES, 8
 
