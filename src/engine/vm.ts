@@ -31,6 +31,8 @@ export interface RunResult {
   executed: number;
   /** Why the call returned. */
   outcome: 'budget' | 'stopped' | 'pause-requested';
+  /** The vCPU that asked for the pause. */
+  vcpu?: number;
 }
 
 export class Vm {
@@ -40,8 +42,6 @@ export class Vm {
   readonly vcpus: Vcpu[] = [];
   readonly mmus: MmuPort[] = [];
   readonly devices: Devices;
-  /** Set by a listener (e.g. a breakpoint) to end the current run() after this instruction. */
-  pauseRequested = false;
   private nextVcpu = 0;
 
   constructor(options: Partial<VmOptions>, mmuFactory: MmuFactory) {
@@ -83,9 +83,12 @@ export class Vm {
     return this.vcpus.every((c) => c.state === 'stopped' || (c.index > 0 && c.state === 'halted' && this.vcpus[0].state === 'stopped'));
   }
 
-  /** Runs at most `budget` instructions in total, round-robin over vCPUs in slices. */
+  /**
+   * Runs at most `budget` instructions in total, round-robin over vCPUs in slices. This is
+   * also run-until: a listener that calls requestPause() (a breakpoint on an event) ends the
+   * call at the next instruction boundary; run(1) single-steps.
+   */
   run(budget: number): RunResult {
-    this.pauseRequested = false;
     let executed = 0;
     const slice = this.options.sliceInstructions;
     let idle = 0;
@@ -96,7 +99,10 @@ export class Vm {
       const n = cpu.run(Math.min(slice, budget - executed));
       executed += n;
       idle = n === 0 ? idle + 1 : 0;
-      if (this.pauseRequested) return { executed, outcome: 'pause-requested' };
+      if (cpu.pauseRequested) {
+        cpu.pauseRequested = false;
+        return { executed, outcome: 'pause-requested', vcpu: cpu.index };
+      }
       // Every vCPU halted with nothing pending: the machine is idle for good.
       if (idle >= this.vcpus.length * 2 && this.vcpus.every((c) => c.state !== 'running')) {
         for (const c of this.vcpus) if (c.state === 'halted' && c.index === 0) c.stop('halted', 'all vCPUs halted');
@@ -104,6 +110,14 @@ export class Vm {
       }
     }
     return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  /**
+   * Asks the running vCPU to stop at the next instruction boundary: call it from an event
+   * listener (a breakpoint). run() then returns 'pause-requested'.
+   */
+  requestPause(vcpu: number): void {
+    this.vcpus[vcpu]?.requestPause();
   }
 
   /** Ends the VM from a device (the exit port) with the guest's status code. */

@@ -113,3 +113,64 @@ flag: .byte 0
     assert.equal(s.console, 'AB');
   });
 });
+
+describe('VM run-until (pause from an event listener)', () => {
+  const SRC = `
+.org 0x1000
+_start:
+    mov rsp, 0x8000
+    mov rcx, 0
+.fill:                          ; identity-map 0–4 MiB with 4 KiB pages (32-bit paging)
+    mov rax, rcx
+    shl rax, 12
+    or rax, 3
+    mov dword [0x11000 + rcx*4], eax
+    inc rcx
+    cmp rcx, 1024
+    jne .fill
+    mov dword [0x10000], 0x11000 | 3
+    mov rax, 0x10000
+    mov cr3, rax
+    mov rax, 0x80000011
+    mov cr0, rax
+    mov rsi, 0x200000
+    mov rcx, 40
+.touch:                         ; one new page per iteration: a TLB miss each time
+    add rax, [rsi]
+    add rsi, 4096
+    dec rcx
+    jnz .touch
+    hlt
+`;
+
+  for (const fastPaths of [true, false]) {
+    it(`stops right after the instruction whose access missed the TLB (fast paths ${fastPaths ? 'on' : 'off'})`, () => {
+      const { vm } = startAsm(SRC);
+      vm.vcpus[0].fastPaths = fastPaths;
+      const misses: number[] = [];
+      vm.bus.on('tlb-miss', (e) => {
+        if (e.access === 'read' && e.gva >= 0x200000n) {
+          misses.push(e.icount);
+          vm.requestPause(0);
+        }
+      });
+      let pauses = 0;
+      while (!vm.stopped) {
+        const r = vm.run(1_000_000);
+        if (r.outcome !== 'pause-requested') continue;
+        pauses++;
+        // The instruction that missed has retired; nothing after it has.
+        assert.equal(vm.vcpus[0].icount, misses[misses.length - 1] + 1);
+      }
+      assert.equal(pauses, 40);
+    });
+  }
+
+  it('run(1) single-steps', () => {
+    const { vm } = startAsm(SRC);
+    for (let i = 1; i <= 50; i++) {
+      assert.equal(vm.run(1).executed, 1);
+      assert.equal(vm.icount, i);
+    }
+  });
+});

@@ -68,6 +68,8 @@ export class Vcpu {
   /** Instructions retired by this vCPU. */
   icount = 0;
   state: RunState = 'running';
+  /** Set by requestPause(); run() returns at the next instruction boundary. */
+  pauseRequested = false;
   stopReason = '';
   /** The last exception delivered (for the UI). */
   lastException: { vector: number; errorCode: number | undefined; rip: number } | null = null;
@@ -220,7 +222,8 @@ export class Vcpu {
   run(budget: number): number {
     const start = this.icount;
     const end = start + budget;
-    while (this.icount < end && this.state === 'running') {
+    this.pauseRequested = false;
+    while (this.icount < end && this.state === 'running' && !this.pauseRequested) {
       try {
         if (this.fastPaths) this.runFast(end);
         else this.runGeneric(end);
@@ -254,6 +257,7 @@ export class Vcpu {
       if (icount >= stop) {
         if (icount >= end) break;
         if (icount >= this.checkAt && this.slowChecks()) {
+          if (this.pauseRequested) break;
           verified = false;
           stop = this.checkAt < end ? this.checkAt : end;
           continue;
@@ -267,13 +271,19 @@ export class Vcpu {
         insn = this.codeDecoded[d] as ExecInsn | undefined;
         if (insn !== undefined && this.codeSlot >= 0) rp.replayHit(Access.FETCH, this.codeSlot);
       }
-      if (insn === undefined) insn = this.fetchTranslated();
+      if (insn === undefined) {
+        // Listeners can ask for a pause only from a slow path (an event), and every slow path
+        // a fast handler can take fills the TLB and so changes the epoch, failing the memo
+        // above: checking here, before the fetch, stops right after that instruction.
+        if (this.pauseRequested) break;
+        insn = this.fetchTranslated();
+      }
       const kind = insn.kind;
       if (kind === Kind.GENERIC) {
         verified = false;
         this.execute(insn);
         this.icount = icount + 1;
-        if (this.state !== 'running') break;
+        if (this.state !== 'running' || this.pauseRequested) break;
         stop = this.checkAt < end ? this.checkAt : end;
         continue;
       }
@@ -370,8 +380,16 @@ export class Vcpu {
       const insn = this.fetchTranslated();
       this.execute(insn);
       this.icount++;
-      if (this.state !== 'running') break;
+      if (this.state !== 'running' || this.pauseRequested) break;
     }
+  }
+
+  /**
+   * Ends the current run() after the instruction in progress (or before the next one):
+   * what a breakpoint on an event does from its listener. run() clears it on entry.
+   */
+  requestPause(): void {
+    this.pauseRequested = true;
   }
 
   /** Timer and pending interrupts. Returns true when an interrupt was delivered. */
