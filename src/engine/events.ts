@@ -22,7 +22,20 @@ export type TlbFlushScope =
 
 export type EngineEvent = EventStamp &
   (
-    | { kind: 'page-fault'; gva: bigint; errorCode: number; access: AccessKind; user: boolean; reason: string }
+    | {
+        kind: 'page-fault';
+        gva: bigint;
+        errorCode: number;
+        access: AccessKind;
+        user: boolean;
+        reason: string;
+        /**
+         * false: a true fault, delivered to the guest (all faults in native mode). true: a hidden
+         * fault, caused only by virtualization (a shadow miss, a traced write, a D-bit catch) and
+         * handled by the VMM; the guest never sees it.
+         */
+        hidden: boolean;
+      }
     | { kind: 'exception'; vector: number; name: string; errorCode?: number }
     | { kind: 'interrupt'; vector: number; source: 'timer' | 'software' }
     | { kind: 'invlpg'; gva: bigint }
@@ -36,6 +49,27 @@ export type EngineEvent = EventStamp &
     | { kind: 'console'; text: string }
     | { kind: 'io'; port: number; direction: 'in' | 'out'; size: number; value: number }
     | { kind: 'stop'; reason: StopReason; message: string }
+    | {
+        kind: 'vm-exit';
+        /** Intel basic exit reason number and its name. */
+        reason: number;
+        reasonName: string;
+        qualification: bigint;
+        /** The qualification decoded into words. */
+        description: string;
+        guestLinear?: bigint;
+        guestPhysical?: bigint;
+        /** Exit interruption information for exception exits (vector, type, valid bits). */
+        interruptionInfo?: number;
+        errorCode?: number;
+      }
+    | { kind: 'ept-violation'; gpa: bigint; gva?: bigint; qualification: bigint; description: string; resolution: string }
+    | { kind: 'ept-misconfig'; gpa: bigint; entry: bigint; level: number; description: string }
+    | { kind: 'hypercall'; name: string; number: number; args: bigint[]; result: bigint; rejected?: string }
+    | { kind: 'pt-write'; gpa: bigint; gva: bigint; action: 'emulated' | 'unsynced' | 'unshadowed'; shadowEntriesChanged: number }
+    | { kind: 'shadow-sync'; cause: string; gva?: bigint; entriesChanged: number }
+    | { kind: 'invept'; type: number; eptp?: bigint; entriesRemoved: number }
+    | { kind: 'invvpid'; type: number; vpid?: number; gva?: bigint; entriesRemoved: number }
   );
 
 export type EventKind = EngineEvent['kind'];
@@ -47,6 +81,7 @@ export type StopReason = 'halted' | 'triple-fault' | 'shutdown' | 'error';
 export const EVENT_KINDS: readonly EventKind[] = [
   'page-fault', 'exception', 'interrupt', 'invlpg', 'invpcid', 'cr3-write', 'cr-write', 'msr-write',
   'tlb-flush', 'tlb-miss', 'halt', 'console', 'io', 'stop',
+  'vm-exit', 'ept-violation', 'ept-misconfig', 'hypercall', 'pt-write', 'shadow-sync', 'invept', 'invvpid',
 ];
 
 type Listener = (e: EngineEvent) => void;

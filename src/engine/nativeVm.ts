@@ -1,7 +1,8 @@
 // Builds a VM in native mode: each vCPU gets the native MMU with its own TLB.
 import { Mmu, Tlb, DEFAULT_TLB_CONFIG } from './mmu';
 import type { TlbConfig } from './mmu';
-import { Vm, VmOptions } from './vm';
+import { PhysicalMemory } from './memory/physicalMemory';
+import { DEFAULT_VM_OPTIONS, Vm, VmOptions } from './vm';
 
 export interface NativeVmOptions extends Partial<VmOptions> {
   tlb?: Partial<TlbConfig>;
@@ -10,10 +11,18 @@ export interface NativeVmOptions extends Partial<VmOptions> {
 export function createNativeVm(options: NativeVmOptions = {}): { vm: Vm; mmus: Mmu[] } {
   const tlbConfig: TlbConfig = { ...DEFAULT_TLB_CONFIG, ...options.tlb };
   const mmus: Mmu[] = [];
-  const vm = new Vm(options, (mem) => {
-    const mmu = new Mmu(mem, new Tlb(tlbConfig), { maxPhyAddr: options.maxPhyAddr ?? 40 });
-    mmus.push(mmu);
-    return mmu;
+  // No hypervisor: guest-physical memory is the machine's memory.
+  const mem = new PhysicalMemory(options.memoryBytes ?? DEFAULT_VM_OPTIONS.memoryBytes);
+  const vm = new Vm(options, {
+    mode: 'native',
+    cpuMemory: mem,
+    guestMemory: mem,
+    vmx: null,
+    mmuFor: () => {
+      const mmu = new Mmu(mem, new Tlb(tlbConfig), { maxPhyAddr: options.maxPhyAddr ?? 40 });
+      mmus.push(mmu);
+      return { port: mmu, tlb: mmu.tlb };
+    },
   });
   // Arm the MMU's miss hook only while someone listens for tlb-miss: otherwise it costs nothing.
   const arm = (): void => {

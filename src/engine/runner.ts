@@ -5,13 +5,20 @@ import { EVENT_KINDS } from './events';
 import { createNativeVm, NativeVmOptions } from './nativeVm';
 import type { Segment } from './program';
 import { Statistics, StatisticsSnapshot } from './statistics';
-import type { Vm } from './vm';
-import type { Mmu } from './mmu';
+import type { MemoryMode, Vm } from './vm';
+import { Machine } from './machine/machine';
+import { createVirtualVm } from './vmm/virtualVm';
+import type { VirtualVmOptions } from './vmm/virtualVm';
+import type { Monitor } from './vmm/monitor';
 
 export type ExitReason = 'halted' | 'shutdown' | 'triple-fault' | 'max-steps' | 'error';
 
 export interface RunOptions extends NativeVmOptions {
-  mode?: 'native';
+  mode?: MemoryMode;
+  /** Per-mode options (shadow sync, EPT page size, ...). */
+  modeOptions?: VirtualVmOptions['modeOptions'];
+  /** Machine memory for the hypervisor's modes (default: twice the guest's, at least 64 MiB). */
+  machineBytes?: number;
   /** Upper bound on instructions retired (all vCPUs). */
   maxSteps?: number;
   /** Receives every engine event (tlb-miss included) — for --trace. */
@@ -19,7 +26,7 @@ export interface RunOptions extends NativeVmOptions {
 }
 
 export interface RunSummary extends StatisticsSnapshot {
-  mode: 'native';
+  mode: MemoryMode;
   exit: { reason: ExitReason; message: string; status: number | null; ok: boolean };
   console: string;
   vcpus: number;
@@ -32,12 +39,31 @@ export interface LoadedProgram {
 
 export const DEFAULT_MAX_STEPS = 50_000_000;
 
-export function startProgram(program: LoadedProgram, options: RunOptions = {}): { vm: Vm; mmus: Mmu[]; stats: Statistics } {
-  const { vm, mmus } = createNativeVm(options);
+export interface StartedProgram {
+  vm: Vm;
+  stats: Statistics;
+  /** The host, for the hypervisor's modes (null in native mode). */
+  machine: Machine | null;
+  monitor: Monitor | null;
+}
+
+export function startProgram(program: LoadedProgram, options: RunOptions = {}): StartedProgram {
+  const mode = options.mode ?? 'native';
+  let vm: Vm;
+  let machine: Machine | null = null;
+  let monitor: Monitor | null = null;
+  if (mode === 'native') vm = createNativeVm(options).vm;
+  else {
+    const guestBytes = options.memoryBytes ?? 64 * 1024 * 1024;
+    machine = new Machine({ memoryBytes: options.machineBytes ?? Math.max(2 * guestBytes, 64 * 1024 * 1024) });
+    const v = createVirtualVm(machine, mode, options);
+    vm = v.vm;
+    monitor = v.monitor;
+  }
   const entry = program.entry ?? program.segments[0]?.address ?? 0;
   vm.load(program.segments, entry);
-  const stats = new Statistics(vm, mmus);
-  return { vm, mmus, stats };
+  const stats = new Statistics(vm, monitor);
+  return { vm, stats, machine, monitor };
 }
 
 export function runProgram(program: LoadedProgram, options: RunOptions = {}): RunSummary {
@@ -74,7 +100,7 @@ export function runProgram(program: LoadedProgram, options: RunOptions = {}): Ru
     }
   }
   const ok = reason === 'halted' || (reason === 'shutdown' && status === 0);
-  return { mode: 'native', exit: { reason, message, status, ok }, console: vm.devices.console, vcpus: vm.vcpus.length, ...stats.snapshot() };
+  return { mode: vm.mode, exit: { reason, message, status, ok }, console: vm.devices.console, vcpus: vm.vcpus.length, ...stats.snapshot() };
 }
 
 /** An event as JSON (bigints as hex strings) for traces. */

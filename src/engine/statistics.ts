@@ -4,14 +4,18 @@
 import type { EngineEvent, EventKind } from './events';
 import { vectorName } from './cpu/exceptions';
 import type { Vm } from './vm';
-import type { Mmu } from './mmu';
+import type { Tlb } from './mmu';
+import type { Monitor } from './vmm/monitor';
 
 const COUNTED: EventKind[] = ['page-fault', 'exception', 'interrupt', 'invlpg', 'invpcid', 'cr3-write', 'cr-write', 'msr-write', 'tlb-flush', 'halt', 'stop'];
 
 export interface StatisticsSnapshot {
   instructions: number;
   faults: {
+    /** True page faults: delivered to the guest (every fault in native mode). */
     pageFaults: number;
+    /** Hidden page faults: caused by virtualization and handled by the VMM (shadow mode). */
+    hiddenFaults: number;
     byAccess: { read: number; write: number; fetch: number };
     /** Not-present vs protection/reserved (error code bit 0). */
     notPresent: number;
@@ -23,11 +27,14 @@ export interface StatisticsSnapshot {
   tlb: { hits: number; misses: number; flushes: number; entriesFlushed: number; hitRate: number };
   events: Partial<Record<EventKind, number>>;
   memory: { touchedFrames: number };
+  /** VM exits (none in native mode): the total and counts keyed "reason name". */
+  exits: { total: number; byReason: Record<string, number> };
 }
 
 export class Statistics {
   private readonly events: Partial<Record<EventKind, number>> = {};
   private pageFaults = 0;
+  private hiddenFaults = 0;
   private readonly byAccess = { read: 0, write: 0, fetch: 0 };
   private notPresent = 0;
   private protection = 0;
@@ -35,7 +42,7 @@ export class Statistics {
   private readonly interrupts = { timer: 0, software: 0 };
   private readonly disposers: (() => void)[] = [];
 
-  constructor(private readonly vm: Vm, private readonly mmus: readonly Mmu[]) {
+  constructor(private readonly vm: Vm, private readonly monitor: Monitor | null = null) {
     for (const k of COUNTED) this.disposers.push(vm.bus.on(k, (e) => this.count(e)));
   }
 
@@ -46,6 +53,10 @@ export class Statistics {
   private count(e: EngineEvent): void {
     this.events[e.kind] = (this.events[e.kind] ?? 0) + 1;
     if (e.kind === 'page-fault') {
+      if (e.hidden) {
+        this.hiddenFaults++;
+        return;
+      }
       this.pageFaults++;
       this.byAccess[e.access]++;
       if (e.errorCode & 1) this.protection++;
@@ -63,8 +74,8 @@ export class Statistics {
     let misses = 0;
     let flushes = 0;
     let entriesFlushed = 0;
-    for (const m of this.mmus) {
-      const c = m.tlb.counters();
+    for (const t of this.vm.tlbs as readonly Tlb[]) {
+      const c = t.counters();
       hits += c.hits;
       misses += c.misses;
       flushes += c.flushes;
@@ -72,11 +83,12 @@ export class Statistics {
     }
     return {
       instructions: this.vm.icount,
-      faults: { pageFaults: this.pageFaults, byAccess: { ...this.byAccess }, notPresent: this.notPresent, protection: this.protection, exceptions: { ...this.exceptions } },
+      faults: { pageFaults: this.pageFaults, hiddenFaults: this.hiddenFaults, byAccess: { ...this.byAccess }, notPresent: this.notPresent, protection: this.protection, exceptions: { ...this.exceptions } },
       interrupts: { ...this.interrupts },
       tlb: { hits, misses, flushes, entriesFlushed, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) },
       events: { ...this.events },
       memory: { touchedFrames: this.vm.mem.touchedFrames },
+      exits: { total: this.monitor?.totalExits ?? 0, byReason: this.monitor?.countsByName() ?? {} },
     };
   }
 }

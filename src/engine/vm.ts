@@ -1,11 +1,18 @@
-// A virtual machine in native mode: guest physical memory, vCPUs, devices and the event bus.
-// The hypervisor's modes (next issue) wrap the same vCPUs with a different MmuPort.
+// A virtual machine: guest-physical memory, vCPUs, devices and the event bus. How its memory
+// is virtualized comes from its platform: native (the vCPUs address the memory directly) or
+// one of the hypervisor's modes (an MmuPort per vCPU over machine memory, and a VmxPort).
 import { EventBus } from './events';
-import { PhysicalMemory } from './memory/physicalMemory';
+import type { PhysicalMemory } from './memory/physicalMemory';
+import type { GuestMemory } from './memory/guestMemory';
 import { Vcpu, IoBus } from './cpu/cpu';
 import type { MmuPort } from './cpu/mmuPort';
+import type { VmxPort } from './cpu/vmxPort';
+import type { Tlb } from './mmu/tlb';
 import { Devices } from './devices';
 import type { Segment } from './program';
+
+export type MemoryMode = 'native' | 'shadow' | 'nested' | 'paravirt';
+export const MEMORY_MODES: readonly MemoryMode[] = ['native', 'shadow', 'nested', 'paravirt'];
 
 export interface VmOptions {
   name: string;
@@ -24,7 +31,18 @@ export const DEFAULT_VM_OPTIONS: VmOptions = {
   name: 'vm1', memoryBytes: 64 * 1024 * 1024, vcpus: 1, maxPhyAddr: 40, timerPeriod: 0, sliceInstructions: 1000,
 };
 
-export type MmuFactory = (mem: PhysicalMemory, vcpuIndex: number) => MmuPort;
+/** How a VM's memory is virtualized: what its vCPUs are built on. */
+export interface VmPlatform {
+  mode: MemoryMode;
+  /** What vCPUs read and write at the (machine) physical addresses their MMU returns. */
+  cpuMemory: PhysicalMemory;
+  /** The guest-physical view: the loader's, the debugger's. */
+  guestMemory: GuestMemory;
+  /** The MMU a vCPU uses, and the hardware TLB behind it (for statistics and the TLB view). */
+  mmuFor(vcpuIndex: number): { port: MmuPort; tlb: Tlb };
+  /** The hypervisor's door for VM exits; null in native mode. */
+  vmx: VmxPort | null;
+}
 
 export interface RunResult {
   /** Instructions retired by all vCPUs during this call. */
@@ -37,23 +55,31 @@ export interface RunResult {
 
 export class Vm {
   readonly options: VmOptions;
-  readonly mem: PhysicalMemory;
-  readonly bus = new EventBus();
+  readonly mode: MemoryMode;
+  /** Guest-physical memory. */
+  readonly mem: GuestMemory;
+  readonly bus: EventBus;
   readonly vcpus: Vcpu[] = [];
   readonly mmus: MmuPort[] = [];
+  /** The hardware TLB of each vCPU. */
+  readonly tlbs: Tlb[] = [];
   readonly devices: Devices;
   private nextVcpu = 0;
 
-  constructor(options: Partial<VmOptions>, mmuFactory: MmuFactory) {
+  constructor(options: Partial<VmOptions>, platform: VmPlatform, bus = new EventBus()) {
     this.options = { ...DEFAULT_VM_OPTIONS, ...options };
-    this.mem = new PhysicalMemory(this.options.memoryBytes);
+    this.mode = platform.mode;
+    this.mem = platform.guestMemory;
+    this.bus = bus;
     this.devices = new Devices(this.bus, (code) => this.shutdown(code), (i) => ({ icount: this.vcpus[i]?.icount ?? 0, rip: this.vcpus[i]?.ripValue ?? 0n }));
     for (let i = 0; i < this.options.vcpus; i++) {
-      const mmu = mmuFactory(this.mem, i);
+      const { port: mmu, tlb } = platform.mmuFor(i);
       this.mmus.push(mmu);
+      this.tlbs.push(tlb);
       const io: IoBus = { in: (p, s) => this.devices.in(i, p, s), out: (p, s, v) => this.devices.out(i, p, s, v) };
-      const cpu = new Vcpu({ index: i, maxPhyAddr: this.options.maxPhyAddr, timerPeriod: this.options.timerPeriod }, this.mem, mmu, this.bus, io);
+      const cpu = new Vcpu({ index: i, maxPhyAddr: this.options.maxPhyAddr, timerPeriod: this.options.timerPeriod }, platform.cpuMemory, mmu, this.bus, io);
       cpu.maxPhyAddrBits = this.options.maxPhyAddr;
+      cpu.vmx = platform.vmx;
       // Application processors wait for a start-up request from the BSP (see docs/machine.md).
       if (i > 0) cpu.state = 'halted';
       this.vcpus.push(cpu);

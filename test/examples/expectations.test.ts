@@ -9,10 +9,10 @@ function summary(over: { console?: string; status?: number | null; reason?: RunS
   return {
     mode: 'native', vcpus: 1, console: over.console ?? '', instructions: 100,
     exit: { reason, message: `${reason} ${status}`, status, ok: true },
-    faults: { pageFaults: over.pageFaults ?? 0, byAccess: { read: 0, write: 0, fetch: 0 }, notPresent: 0, protection: 0, exceptions: {} },
+    faults: { pageFaults: over.pageFaults ?? 0, hiddenFaults: 0, byAccess: { read: 0, write: 0, fetch: 0 }, notPresent: 0, protection: 0, exceptions: {} },
     interrupts: { timer: 0, software: 0 },
     tlb: { hits: 0, misses: 0, flushes: 0, entriesFlushed: 0, hitRate: 0 },
-    events: {}, memory: { touchedFrames: 0 },
+    events: {}, memory: { touchedFrames: 0 }, exits: { total: 0, byReason: {} },
   };
 }
 

@@ -12,6 +12,8 @@ import { Access, AccessCode, FlushResult, MmuPort } from './mmuPort';
 import { Vector, hasErrorCode, makesDoubleFault, vectorName } from './exceptions';
 import { CR0_VALID, CR4_VALID, Cr0, Cr4, EFER_WRITABLE, Efer, Msr, Rflags } from './msr';
 import { CpuState, cpuStateFromHalves } from './cpuState';
+import type { ExitRequest, VmxPort } from './vmxPort';
+import { CrAccessType, ExitReason, InterruptionType, crAccessQualification, interruptionInfo, ioQualification } from '../vmm/exitReasons';
 import { ExecInsn, Kind, specialise } from './insnKind';
 import { HitReplay, hitReplayOf } from './hitReplay';
 
@@ -68,6 +70,8 @@ export class Vcpu {
   /** Instructions retired by this vCPU. */
   icount = 0;
   state: RunState = 'running';
+  /** The hypervisor this vCPU runs under (VMX non-root), or null in native mode. */
+  vmx: VmxPort | null = null;
   /** Set by requestPause(); run() returns at the next instruction boundary. */
   pauseRequested = false;
   stopReason = '';
@@ -437,12 +441,31 @@ export class Vcpu {
     throw FAULT;
   }
 
+  /**
+   * A VM exit for the instruction in progress. Returns true when the VMM emulated it
+   * completely ('skip'); an 'inject' raises the exception in the guest instead.
+   */
+  private vmExit(req: ExitRequest): boolean {
+    const a = this.vmx!.exit(this, req);
+    switch (a.kind) {
+      case 'continue':
+        return false;
+      case 'skip':
+        return true;
+      case 'inject':
+        return this.raise(a.vector, a.errorCode);
+      case 'stop':
+        this.stop('error', a.message);
+        return true;
+    }
+  }
+
   private raisePageFault(): never {
     const f = this.mmu.fault!;
     this.cr2 = this.canonical(f.linear);
     if (this.bus.wants['page-fault']) {
       const access = (f.errorCode & 0x10) !== 0 ? 'fetch' : (f.errorCode & 2) !== 0 ? 'write' : 'read';
-      this.bus.emit({ kind: 'page-fault', gva: this.cr2, errorCode: f.errorCode, access, user: (f.errorCode & 4) !== 0, reason: f.reason, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
+      this.bus.emit({ kind: 'page-fault', gva: this.cr2, errorCode: f.errorCode, access, user: (f.errorCode & 4) !== 0, reason: f.reason, hidden: false, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
     }
     return this.raise(Vector.PF, f.errorCode);
   }
@@ -463,6 +486,16 @@ export class Vcpu {
       this.bus.emit({ kind: 'exception', vector: v, name: vectorName(v), errorCode, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.rip)) });
     }
     if (exception) this.lastException = { vector: v, errorCode, rip: this.rip };
+    // The exception bitmap. #PF exits are the MMU port's: it sees them first (shadow paging).
+    if (exception && this.vmx !== null && v !== Vector.PF && ((this.vmx.controls.exceptionBitmap >>> v) & 1) === 1) {
+      const withCode = errorCode !== undefined && hasErrorCode(v);
+      const type = v === Vector.BP || v === Vector.OF ? InterruptionType.SOFTWARE_EXCEPTION : InterruptionType.HARDWARE_EXCEPTION;
+      const a = this.vmx.exit(this, { reason: ExitReason.EXCEPTION_NMI, qualification: 0n, interruptionInfo: interruptionInfo(v, type, withCode), errorCode: withCode ? errorCode : undefined });
+      if (a.kind === 'stop') {
+        this.stop('error', a.message);
+        return;
+      }
+    }
     this.faultChain.push(vectorName(v).split(' ')[0]);
     try {
       this.deliverThroughIdt(v, errorCode, softwareCpl);
@@ -476,6 +509,8 @@ export class Vcpu {
         this.faultChain.push(vectorName(second).split(' ')[0]);
         const chain = this.faultChain.join(' → ');
         this.faultChain.length = 0;
+        // A triple fault always exits in VMX non-root operation (reason 2); the VM is then ended.
+        if (this.vmx !== null) this.vmx.exit(this, { reason: ExitReason.TRIPLE_FAULT, qualification: 0n });
         this.stop('triple-fault', `triple fault at rip ${hex(this.rip)}: ${chain} (no usable IDT entry or stack for the handlers)`);
         return;
       }
@@ -1154,12 +1189,16 @@ export class Vcpu {
       case Op.UD2:
         return this.raise(Vector.UD);
       case Op.CPUID:
-        this.execCpuid();
+        // CPUID always exits under VMX: the VMM answers it (cpuidNative plus its own leaves).
+        if (this.vmx === null || !this.vmExit({ reason: ExitReason.CPUID, qualification: 0n, instructionLength: insn.length })) this.execCpuid();
         this.rip = next;
         return;
       case Op.VMCALL:
-        // No VMX root here: in native mode VMCALL is #UD, as on hardware outside VMX operation.
-        return this.raise(Vector.UD);
+        // Outside VMX non-root (native mode) VMCALL is #UD, as on hardware.
+        if (this.vmx === null) return this.raise(Vector.UD);
+        this.vmExit({ reason: ExitReason.VMCALL, qualification: 0n, instructionLength: insn.length });
+        this.rip = next;
+        return;
       default:
         if (insn.op >= Op.JCC && insn.op < Op.JCC + 16) {
           this.rip = this.condition(insn.op - Op.JCC) ? this.wrapRip(next + insn.rel) : next;
@@ -1224,10 +1263,12 @@ export class Vcpu {
         return;
       case Form.CR:
         this.requireCpl0();
+        if (this.vmx !== null && this.crWriteExits(insn.r0, this.lo[insn.r1]) && this.vmExit({ reason: ExitReason.CR_ACCESS, qualification: BigInt(crAccessQualification(insn.r0, CrAccessType.MOV_TO_CR, insn.r1)), instructionLength: insn.length })) return;
         this.writeCr(insn.r0, this.lo[insn.r1], this.hi[insn.r1]);
         return;
       case Form.RC: {
         this.requireCpl0();
+        if (this.vmx !== null && insn.r0 === 3 && this.vmx.controls.cr3StoreExiting && this.vmExit({ reason: ExitReason.CR_ACCESS, qualification: BigInt(crAccessQualification(3, CrAccessType.MOV_FROM_CR, insn.r1)), instructionLength: insn.length })) return;
         const v = this.readCr(insn.r0);
         fromBig(this.r, v);
         this.lo[insn.r1] = this.r.lo;
@@ -1434,7 +1475,15 @@ export class Vcpu {
   }
 
   private execCpuid(): void {
-    const leaf = this.lo[0] >>> 0;
+    const [a, b, c, d] = this.cpuidNative(this.lo[0] >>> 0);
+    this.lo[0] = a; this.hi[0] = 0;
+    this.lo[3] = b; this.hi[3] = 0;
+    this.lo[1] = c; this.hi[1] = 0;
+    this.lo[2] = d; this.hi[2] = 0;
+  }
+
+  /** What this vCPU's hardware answers for a CPUID leaf: [eax, ebx, ecx, edx]. */
+  cpuidNative(leaf: number): [number, number, number, number] {
     let a = 0;
     let b = 0;
     let c = 0;
@@ -1465,13 +1514,11 @@ export class Vcpu {
         d = (1 << 20) | (1 << 26) | (1 << 29);
         break;
       case 0x80000008:
-        a = this.maxPhyAddr() | ((this.cr4 & Cr4.LA57 ? 57 : 48) << 8);
+        // MAXPHYADDR and the linear-address width the processor supports (57: LA57 is supported).
+        a = this.maxPhyAddr() | (57 << 8);
         break;
     }
-    this.lo[0] = a; this.hi[0] = 0;
-    this.lo[3] = b; this.hi[3] = 0;
-    this.lo[1] = c; this.hi[1] = 0;
-    this.lo[2] = d; this.hi[2] = 0;
+    return [a, b, c, d];
   }
 
   maxPhyAddrBits = 40;
@@ -1487,6 +1534,10 @@ export class Vcpu {
     switch (insn.op) {
       case Op.HLT:
         this.requireCpl0();
+        if (this.vmx !== null && this.vmx.controls.hltExiting && this.vmExit({ reason: ExitReason.HLT, qualification: 0n, instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         this.rip = next;
         this.state = 'halted';
         if (this.bus.wants.halt) this.bus.emit({ kind: 'halt', icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
@@ -1520,6 +1571,10 @@ export class Vcpu {
         return;
       case Op.RDMSR: {
         this.requireCpl0();
+        if (this.vmx !== null && this.vmx.controls.msrExiting && this.vmExit({ reason: ExitReason.RDMSR, qualification: 0n, instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         const v = this.readMsr(this.lo[1] >>> 0);
         fromBig(this.r, v);
         this.lo[0] = this.r.lo; this.hi[0] = 0;
@@ -1529,6 +1584,10 @@ export class Vcpu {
       }
       case Op.WRMSR:
         this.requireCpl0();
+        if (this.vmx !== null && this.vmx.controls.msrExiting && this.vmExit({ reason: ExitReason.WRMSR, qualification: 0n, instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         this.writeMsr(this.lo[1] >>> 0, (BigInt(this.lo[2] >>> 0) << 32n) | BigInt(this.lo[0] >>> 0));
         this.rip = next;
         return;
@@ -1541,6 +1600,10 @@ export class Vcpu {
         } catch (e) {
           if (e !== FAULT) throw e;
           this.faultVector = -1;
+          this.rip = next;
+          return;
+        }
+        if (this.vmx !== null && this.vmx.controls.invlpgExiting && this.vmExit({ reason: ExitReason.INVLPG, qualification: this.canonical(lin), guestLinear: this.canonical(lin), instructionLength: insn.length })) {
           this.rip = next;
           return;
         }
@@ -1569,6 +1632,11 @@ export class Vcpu {
           if (this.longMode && top !== 0 && top !== -1) this.raise(Vector.GP, 0);
           addr = this.linearOf(aLo, aHi);
         }
+        // INVPCID exits under "INVLPG exiting" (with INVPCID enabled), as in VMX.
+        if (this.vmx !== null && this.vmx.controls.invlpgExiting && this.vmExit({ reason: ExitReason.INVPCID, qualification: 0n, guestLinear: this.canonical(addr), instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         const res = this.mmu.invpcid(type, pcidLo & 0xfff, addr);
         if (res === null) this.raise(Vector.GP, 0);
         if (this.bus.wants.invpcid) this.bus.emit({ kind: 'invpcid', type, pcid: pcidLo & 0xfff, gva: this.canonical(addr), icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
@@ -1591,6 +1659,10 @@ export class Vcpu {
       case Op.IN: {
         this.requireCpl0();
         const port = insn.form === Form.RR ? this.lo[2] & 0xffff : insn.immLo & 0xff;
+        if (this.vmx !== null && this.vmx.controls.unconditionalIoExiting && this.vmExit({ reason: ExitReason.IO_INSTRUCTION, qualification: BigInt(ioQualification(insn.size, true, insn.form !== Form.RR, port)), instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         const v = this.io.in(port, insn.size) >>> 0;
         if (this.bus.wants.io) this.bus.emit({ kind: 'io', port, direction: 'in', size: insn.size, value: v, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
         this.regWrite(insn.r0, insn.size, v | 0, 0);
@@ -1601,6 +1673,10 @@ export class Vcpu {
         this.requireCpl0();
         const port = insn.form === Form.RR ? this.lo[2] & 0xffff : insn.immLo & 0xff;
         const v = maskLo(this.lo[insn.r0], insn.size);
+        if (this.vmx !== null && this.vmx.controls.unconditionalIoExiting && this.vmExit({ reason: ExitReason.IO_INSTRUCTION, qualification: BigInt(ioQualification(insn.size, false, insn.form === Form.IR, port)), instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         this.rip = next;
         if (this.bus.wants.io) this.bus.emit({ kind: 'io', port, direction: 'out', size: insn.size, value: v, icount: this.icount, vcpu: this.index, rip: BigInt.asUintN(64, BigInt(this.insnStart)) });
         this.io.out(port, insn.size, v);
@@ -1617,6 +1693,15 @@ export class Vcpu {
   }
 
   // ---------------------------------------------------------------- control registers and MSRs
+
+  /** Does MOV to CRn with this value exit (CR3-load exiting, or a host-owned CR0/CR4 bit changing)? */
+  private crWriteExits(n: number, lo: number): boolean {
+    const c = this.vmx!.controls;
+    if (n === 3) return c.cr3LoadExiting;
+    if (n === 0) return ((this.cr0 ^ lo) & c.cr0GuestHostMask) !== 0;
+    if (n === 4) return ((this.cr4 ^ lo) & c.cr4GuestHostMask) !== 0;
+    return false;
+  }
 
   readCr(n: number): bigint {
     switch (n) {

@@ -2,8 +2,9 @@
 // 40 pages costs 40 pages. Reads of untouched frames see zeros; addresses at or above `size`
 // are not backed: reads see all ones (as an x86 bus returns for a hole) and writes are dropped.
 import { Frame, PAGE_SHIFT, PAGE_SIZE } from './frame';
+import type { GuestMemory } from './guestMemory';
 
-export class PhysicalMemory {
+export class PhysicalMemory implements GuestMemory {
   private readonly frames = new Map<number, Frame>();
   /** Bytes of addressable memory. */
   constructor(readonly size: number) {}
@@ -29,6 +30,17 @@ export class PhysicalMemory {
     f = new Frame(frameNumber);
     this.frames.set(frameNumber, f);
     return f;
+  }
+
+  /**
+   * Zeroes a frame for reuse. The Frame object stays: vCPUs keep references to frames in their
+   * caches, so a frame is never replaced, only cleared (its decoded instructions with it).
+   */
+  zeroFrame(frameNumber: number): void {
+    const f = this.frames.get(frameNumber);
+    if (!f) return;
+    f.data.fill(0);
+    f.decoded = null;
   }
 
   /** Every frame written so far, ordered by number. */

@@ -160,10 +160,10 @@ interface Outcome {
 
 function runBoth(src: string, maxSteps = 2_000_000): [Outcome, Outcome] {
   const outcome = (fast: boolean): Outcome => {
-    const { vm, mmus } = startAsm(src);
+    const { vm } = startAsm(src);
     vm.vcpus.forEach((c) => (c.fastPaths = fast));
     runToEnd(vm, maxSteps);
-    const mmu: Mmu = mmus[0];
+    const mmu = vm.mmus[0] as Mmu;
     return {
       state: vm.vcpus[0].snapshot(),
       data: [...vm.mem.readBytes(0x200000, 4 * 4096)],
@@ -260,7 +260,8 @@ again:
     hlt
 `;
     const outcome = (fast: boolean): Outcome => {
-      const { vm, mmus } = startAsm(src);
+      const { vm } = startAsm(src);
+      const mmus = vm.mmus as Mmu[];
       vm.vcpus.forEach((c) => (c.fastPaths = fast));
       // Half way through the loop.
       while (vm.vcpus[0].getReg(1) !== 200n || vm.vcpus[0].getReg(14) !== 1n) vm.run(1);

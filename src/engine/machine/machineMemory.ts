@@ -1,0 +1,28 @@
+// The host's physical memory: sparse bytes plus the frame table (owner and use of every frame).
+import { PhysicalMemory } from '../memory/physicalMemory';
+import { PAGE_SIZE } from '../memory/frame';
+import { FrameTable, FrameUse } from './frameTable';
+
+export class MachineMemory {
+  readonly bytes: PhysicalMemory;
+  readonly frames: FrameTable;
+
+  /** `reservedFrames` low frames belong to the hypervisor from the start (never handed out). */
+  constructor(readonly size: number, reservedFrames = 1) {
+    if (size % PAGE_SIZE !== 0 || size <= 0) throw new RangeError(`machine memory must be a positive multiple of 4 KiB, not ${size}`);
+    this.bytes = new PhysicalMemory(size);
+    this.frames = new FrameTable(size / PAGE_SIZE, reservedFrames);
+  }
+
+  /** A zeroed frame for `owner`, or undefined when machine memory is exhausted. */
+  allocate(owner: number, use: Exclude<FrameUse, 'free'>, ppn?: number): number | undefined {
+    const mpn = this.frames.allocate(owner, use, ppn);
+    if (mpn !== undefined) this.bytes.zeroFrame(mpn);
+    return mpn;
+  }
+
+  release(mpn: number): void {
+    this.bytes.zeroFrame(mpn);
+    this.frames.release(mpn);
+  }
+}
