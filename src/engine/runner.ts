@@ -7,6 +7,7 @@ import type { Segment } from './program';
 import { Statistics, StatisticsSnapshot } from './statistics';
 import type { MemoryMode, Vm } from './vm';
 import { Machine } from './machine/machine';
+import { DEFAULT_TLB_CONFIG } from './mmu/tlb';
 import { createVirtualVm } from './vmm/virtualVm';
 import type { VirtualVmOptions } from './vmm/virtualVm';
 import type { Monitor } from './vmm/monitor';
@@ -55,7 +56,10 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
   if (mode === 'native') vm = createNativeVm(options).vm;
   else {
     const guestBytes = options.memoryBytes ?? 64 * 1024 * 1024;
-    machine = new Machine({ memoryBytes: options.machineBytes ?? Math.max(2 * guestBytes, 64 * 1024 * 1024) });
+    machine = new Machine({
+      memoryBytes: options.machineBytes ?? Math.max(2 * guestBytes, 64 * 1024 * 1024),
+      tlb: { ...DEFAULT_TLB_CONFIG, ...options.tlb },
+    });
     const v = createVirtualVm(machine, mode, options);
     vm = v.vm;
     monitor = v.monitor;

@@ -5,15 +5,19 @@ import { MachineMemory } from './machineMemory';
 import type { Vm, RunResult } from '../vm';
 import type { Monitor } from '../vmm/monitor';
 import { ExitReason } from '../vmm/exitReasons';
+import { Tlb, DEFAULT_TLB_CONFIG } from '../mmu/tlb';
+import type { TlbConfig } from '../mmu/tlb';
 
 export interface MachineOptions {
   /** Machine (host physical) memory in bytes. */
   memoryBytes: number;
   /** Instructions a VM runs before the next VM gets the CPU. */
   quantum: number;
+  /** The host processor's TLB, which every VM's vCPUs share (tagged by VPID). */
+  tlb: TlbConfig;
 }
 
-export const DEFAULT_MACHINE_OPTIONS: MachineOptions = { memoryBytes: 256 * 1024 * 1024, quantum: 10_000 };
+export const DEFAULT_MACHINE_OPTIONS: MachineOptions = { memoryBytes: 256 * 1024 * 1024, quantum: 10_000, tlb: DEFAULT_TLB_CONFIG };
 
 export interface MachineRunResult {
   executed: number;
@@ -27,12 +31,26 @@ export class Machine {
   readonly memory: MachineMemory;
   readonly vms: Vm[] = [];
   private readonly monitors = new Map<Vm, Monitor>();
+  /**
+   * The one host CPU's TLB. vCPUs of every VM run on it in turn, their entries tagged with
+   * their VPID; VPID 0 (VPID disabled) entries are flushed at every VM exit and entry, as on
+   * VMX without VPID.
+   */
+  readonly hostTlb: Tlb;
   private nextId = 1;
+  private nextVpid = 1;
   private turn = 0;
 
   constructor(options: Partial<MachineOptions> = {}) {
     this.options = { ...DEFAULT_MACHINE_OPTIONS, ...options };
     this.memory = new MachineMemory(this.options.memoryBytes);
+    this.hostTlb = new Tlb(this.options.tlb);
+  }
+
+  /** A fresh VPID (1..65535) for a vCPU. */
+  allocateVpid(): number {
+    if (this.nextVpid > 0xffff) throw new Error('out of VPIDs');
+    return this.nextVpid++;
   }
 
   /** A fresh VM id (frame owner); 0 is the hypervisor. */

@@ -25,6 +25,8 @@ export const MODE_CODES: Record<MemoryMode, number> = { native: 0, shadow: 1, ne
 export class Monitor implements VmxPort {
   readonly exitCounts = new Map<number, number>();
   lastExit: RecordedExit | null = null;
+  /** Called after every exit is recorded (e.g. the TLB flush of VMX without VPID). */
+  afterExit: (() => void) | null = null;
   /** Mode-specific handlers, tried in order. */
   readonly handlers: ExitHandler[] = [];
 
@@ -53,6 +55,7 @@ export class Monitor implements VmxPort {
       rip: cpu.ripValue,
     };
     this.lastExit = rec;
+    this.afterExit?.();
     if (this.bus.wants['vm-exit']) {
       this.bus.emit({
         kind: 'vm-exit', reason: rec.reason, reasonName: rec.reasonName, qualification: rec.qualification, description: rec.description,

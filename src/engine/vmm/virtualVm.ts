@@ -35,6 +35,11 @@ export interface ModeContext {
   options: ModeOptions;
   tlbConfig: TlbConfig;
   maxPhyAddr: number;
+  /**
+   * The TLB the vCPU's hardware MMU must use: the host's, shared with every other VM, and the
+   * tag its entries get (a fresh VPID with controls.enableVpid, else 0).
+   */
+  hostTlb(vcpuIndex: number): { tlb: Tlb; vpid: number };
   /** The VM's vCPU i (valid once the VM is built: call it lazily, e.g. when an exit happens). */
   vcpu(i: number): Vcpu;
 }
@@ -77,13 +82,28 @@ export function createVirtualVm(machine: Machine, mode: VirtualMode, options: Vi
   const merged = { ...DEFAULT_VM_OPTIONS, name: `vm${vmId}`, ...options };
   const modeOptions = mergeModeOptions(options.modeOptions);
   const bus = new EventBus();
-  const monitor = new Monitor(vmId, mode, def.controls(modeOptions), bus);
+  const controls = def.controls(modeOptions);
+  const monitor = new Monitor(vmId, mode, controls, bus);
+  const vpids = new Map<number, number>();
+  if (!controls.enableVpid) {
+    // Without VPID every VM exit (and the entry after it) flushes the guest's TLB entries.
+    monitor.afterExit = () => machine.hostTlb.flushVpid(0);
+  }
   const p2m = new P2m(machine.memory, vmId, merged.memoryBytes);
   const guest = new P2mGuestMemory(p2m);
   let vm: Vm | undefined;
   const ctx: ModeContext = {
     machine: machine.memory, vmId, p2m, guest, monitor, bus, options: modeOptions,
     tlbConfig: { ...DEFAULT_TLB_CONFIG, ...options.tlb }, maxPhyAddr: merged.maxPhyAddr,
+    hostTlb: (i) => {
+      let vpid = vpids.get(i);
+      if (vpid === undefined) {
+        vpid = controls.enableVpid ? machine.allocateVpid() : 0;
+        vpids.set(i, vpid);
+        if (controls.enableVpid && i === 0) controls.vpid = vpid;
+      }
+      return { tlb: machine.hostTlb, vpid };
+    },
     vcpu: (i) => {
       if (!vm) throw new Error('vCPU asked for before the VM was built');
       return vm.vcpus[i];
