@@ -19,8 +19,14 @@ import { HitReplay, hitReplayOf } from './hitReplay';
 
 /** Thrown (never constructed per fault) to unwind a faulting instruction. */
 export const FAULT = { fault: true };
+/** faultVector of an instruction aborted because the VM was stopped (engineLimit). */
+const ENGINE_LIMIT = -2;
 
 const TWO32 = 4294967296;
+/** RFLAGS bits that exist: CF PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID (and bit 1). */
+const RFLAGS_STORED = 0x3f7fd7;
+/** Linear addresses are JS numbers: exact below 2^53, which 5-level paging can exceed. */
+const EXACT_LIMIT = 2 ** 53;
 
 /** Int32Array views read words in host order; the memo fast paths use them only on little-endian hosts. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -93,6 +99,8 @@ export class Vcpu {
   private readonly faultChain: string[] = [];
 
   private nextTimerAt = Infinity;
+  /** No interrupt is recognised before this icount (the instruction after STI runs first). */
+  private interruptShadowUntil = 0;
   private timerPending = false;
   /** icount at which slow checks (timer, pending interrupts) run. */
   private checkAt = Infinity;
@@ -176,7 +184,9 @@ export class Vcpu {
     f.zf = (v >> 6) & 1;
     f.sf = (v >> 7) & 1;
     f.of = (v >> 11) & 1;
-    this.otherFlags = (v & ~(0x8d5)) | Rflags.FIXED1;
+    // Reserved bits (3, 5, 15, 22–63) read as 0 and bit 1 as 1 (SDM vol. 1 §3.4.3); IOPL is
+    // always 0 on this machine (docs/machine.md), so it is not stored either.
+    this.otherFlags = (v & RFLAGS_STORED & ~(0x8d5 | 0x3000)) | Rflags.FIXED1;
   }
 
   getReg(i: number): bigint {
@@ -217,7 +227,7 @@ export class Vcpu {
   }
 
   private recomputeCheckAt(): void {
-    this.checkAt = this.timerPending && this.interruptsEnabled ? this.icount : this.nextTimerAt;
+    this.checkAt = this.timerPending && this.interruptsEnabled ? Math.max(this.icount, this.interruptShadowUntil) : this.nextTimerAt;
   }
 
   // ---------------------------------------------------------------- run loop
@@ -353,12 +363,12 @@ export class Vcpu {
           }
           case Kind.JCC: {
             const next = this.rip + insn.length;
-            this.rip = this.condition(insn.op - Op.JCC) ? this.wrapRip(next + insn.rel) : next;
+            this.rip = this.condition(insn.op - Op.JCC) ? this.relTarget(next + insn.rel) : next;
             this.icount = icount + 1;
             continue;
           }
           case Kind.JMP_REL:
-            this.rip = this.wrapRip(this.rip + insn.length + insn.rel);
+            this.rip = this.relTarget(this.rip + insn.length + insn.rel);
             this.icount = icount + 1;
             continue;
           case Kind.MOV_RI4:
@@ -402,7 +412,7 @@ export class Vcpu {
       this.timerPending = true;
       this.nextTimerAt = this.timerPeriod > 0 ? this.nextTimerAt + this.timerPeriod : Infinity;
     }
-    if (this.timerPending && this.interruptsEnabled) {
+    if (this.timerPending && this.interruptsEnabled && this.icount >= this.interruptShadowUntil) {
       this.timerPending = false;
       this.recomputeCheckAt();
       if (this.bus.wants.interrupt) this.bus.emit({ kind: 'interrupt', vector: this.timerVector, source: 'timer', icount: this.icount, vcpu: this.index, rip: this.ripValue });
@@ -416,14 +426,15 @@ export class Vcpu {
   /** HLT with interrupts on: time passes until the timer fires (within this slice's budget). */
   private wakeFromHalt(end: number): void {
     if (!this.interruptsEnabled || this.timerPeriod === 0) return;
-    if (this.nextTimerAt <= end || this.timerPending) {
-      // Halted cycles do not retire instructions; the timer counts them, so skip ahead.
-      this.state = 'running';
+    // Halted time retires no instructions, so it passes at once: the next tick is due now,
+    // and the one after it a full period later (a tick already pending is not pushed back).
+    this.state = 'running';
+    if (!this.timerPending) {
       this.timerPending = true;
-      this.nextTimerAt = this.timerPeriod > 0 ? Math.max(this.nextTimerAt, this.icount) + this.timerPeriod : Infinity;
-      this.recomputeCheckAt();
-      this.run(end - this.icount);
+      this.nextTimerAt = this.icount + this.timerPeriod;
     }
+    this.recomputeCheckAt();
+    this.run(end - this.icount);
   }
 
   /** Stops the vCPU for good with a stated reason. */
@@ -474,6 +485,7 @@ export class Vcpu {
     const v = this.faultVector;
     const err = this.faultError;
     this.faultVector = -1;
+    if (v === ENGINE_LIMIT) return;
     this.interrupt(v, err, true);
   }
 
@@ -610,7 +622,19 @@ export class Vcpu {
     if (hi === 0) return lo >>> 0;
     const top = hi >> (this.laBits - 33);
     if (top !== 0 && top !== -1) this.raise(faultVector, 0);
-    return (hi & this.laHiMask) * TWO32 + (lo >>> 0);
+    const lin = (hi & this.laHiMask) * TWO32 + (lo >>> 0);
+    if (lin >= EXACT_LIMIT) this.engineLimit(`5-level linear address 0x${toBig(lo, hi).toString(16)} is beyond what this simulator represents exactly (linear addresses below 2^53; see docs/machine.md)`);
+    return lin;
+  }
+
+  /**
+   * Ends the VM because the simulator cannot model what the guest did exactly (rather than
+   * model it wrongly), and aborts the instruction.
+   */
+  private engineLimit(message: string): never {
+    this.stop('error', message);
+    this.faultVector = ENGINE_LIMIT;
+    throw FAULT;
   }
 
   linearFromBig(v: bigint): number {
@@ -619,13 +643,20 @@ export class Vcpu {
   }
 
   private ripLinear(): number {
-    const rip = this.rip;
+    let rip = this.rip;
+    if (!this.longMode) {
+      // EIP wraps at 4 GiB; sequential execution adds at most one instruction length past it.
+      if (rip >= TWO32) this.rip = rip = rip - TWO32;
+      return rip;
+    }
     if (rip >= 0) {
       if (rip >= this.laHalf) this.raise(Vector.GP, 0);
       return rip;
     }
     if (rip < -this.laHalf) this.raise(Vector.GP, 0);
-    return rip + this.laSize;
+    const lin = rip + this.laSize;
+    if (lin >= EXACT_LIMIT) this.engineLimit(`5-level rip ${hex(rip)} is beyond what this simulator represents exactly (see docs/machine.md)`);
+    return lin;
   }
 
   /** Effective address of the memory operand → linear address. */
@@ -690,8 +721,16 @@ export class Vcpu {
   /** Reads size bytes at a physical address into mLo/mHi (no page crossing). */
   private readPhys(pa: number, size: number): void {
     if (pa + size > this.mem.size) {
-      this.mLo = size >= 4 ? -1 : (1 << (size * 8)) - 1;
-      this.mHi = size === 8 ? -1 : 0;
+      // At or past the end of memory: each byte on its own (backed ones read, the rest all ones).
+      let lo = 0;
+      let hi = 0;
+      for (let i = size - 1; i >= 0; i--) {
+        const byte = this.mem.read8(pa + i);
+        if (i >= 4) hi = (hi << 8) | byte;
+        else lo = (lo << 8) | byte;
+      }
+      this.mLo = lo | 0;
+      this.mHi = hi | 0;
       return;
     }
     const f = this.frame(pa, false);
@@ -860,9 +899,12 @@ export class Vcpu {
     if (size === 8 && pa >= 0 && this.replay !== null) this.rememberData(Access.WRITE, lin, pa);
   }
 
+  /** The page after lin's; in long mode, crossing from the lower canonical half is #GP(0). */
   private nextPage(lin: number): number {
     const n = lin - (lin % PAGE_SIZE) + PAGE_SIZE;
-    return this.longMode ? n % 2 ** this.laBits : n % TWO32;
+    if (!this.longMode) return n % TWO32;
+    if (n === this.laHalf) this.raise(Vector.GP, 0);
+    return n % this.laSize;
   }
 
   // ---------------------------------------------------------------- fetch
@@ -976,7 +1018,22 @@ export class Vcpu {
   }
 
   private jumpTo(lo: number, hi: number): void {
+    this.checkTarget(lo, hi);
     this.rip = this.ripFromHalves(lo, hi);
+  }
+
+  /** A near branch to a non-canonical target faults on the branch itself (#GP(0)), before any change. */
+  private checkTarget(lo: number, hi: number): void {
+    if (!this.longMode) return;
+    const top = hi >> (this.laBits - 33);
+    if (top !== 0 && top !== -1) this.raise(Vector.GP, 0);
+  }
+
+  /** rip-relative target (a signed number) checked the same way. */
+  private relTarget(v: number): number {
+    if (!this.longMode) return v >>> 0;
+    if (v >= this.laHalf || v < -this.laHalf) this.raise(Vector.GP, 0);
+    return v;
   }
 
   // ---------------------------------------------------------------- execute
@@ -1010,7 +1067,7 @@ export class Vcpu {
         this.rip = next;
         return;
       case Op.JMP:
-        if (form === Form.REL) this.rip = this.wrapRip(next + insn.rel);
+        if (form === Form.REL) this.rip = this.relTarget(next + insn.rel);
         else {
           this.readRM(insn);
           this.jumpTo(this.mLo, this.mHi);
@@ -1020,7 +1077,7 @@ export class Vcpu {
         let tLo: number;
         let tHi: number;
         if (form === Form.REL) {
-          const t = this.wrapRip(next + insn.rel);
+          const t = this.relTarget(next + insn.rel);
           tLo = t >>> 0;
           tHi = Math.floor(t / TWO32) | 0;
         } else {
@@ -1028,14 +1085,27 @@ export class Vcpu {
           tLo = this.mLo;
           tHi = this.mHi;
         }
-        this.push64(next >>> 0, Math.floor(next / TWO32) | 0);
-        this.jumpTo(tLo, tHi);
+        // The target is checked before the return address is pushed: a faulting call changes nothing.
+        this.checkTarget(tLo, tHi);
+        const ret = this.wrapRip(next);
+        this.push64(ret >>> 0, Math.floor(ret / TWO32) | 0);
+        this.rip = this.ripFromHalves(tLo, tHi);
         return;
       }
-      case Op.RET:
+      case Op.RET: {
+        const spLo = this.lo[4];
+        const spHi = this.hi[4];
         this.pop64();
-        this.jumpTo(this.mLo, this.mHi);
+        try {
+          this.jumpTo(this.mLo, this.mHi);
+        } catch (e) {
+          // A non-canonical return address faults on the ret, with rsp as it was.
+          this.lo[4] = spLo;
+          this.hi[4] = spHi;
+          throw e;
+        }
         return;
+      }
       case Op.PUSH:
         if (form === Form.R) this.push64(this.lo[insn.r0], this.hi[insn.r0]);
         else if (form === Form.I) this.push64(insn.immLo, insn.immHi);
@@ -1201,7 +1271,7 @@ export class Vcpu {
         return;
       default:
         if (insn.op >= Op.JCC && insn.op < Op.JCC + 16) {
-          this.rip = this.condition(insn.op - Op.JCC) ? this.wrapRip(next + insn.rel) : next;
+          this.rip = this.condition(insn.op - Op.JCC) ? this.relTarget(next + insn.rel) : next;
           return;
         }
         this.execSystem(insn, next);
@@ -1554,8 +1624,9 @@ export class Vcpu {
         this.requireCpl0();
         if (!this.interruptsEnabled) {
           this.otherFlags |= Rflags.IF;
-          // The STI shadow: interrupts are recognised after the next instruction.
-          this.checkAt = Math.min(this.checkAt, this.icount + 2);
+          // The STI shadow: interrupts are recognised only after the next instruction completes.
+          this.interruptShadowUntil = this.icount + 2;
+          this.recomputeCheckAt();
         }
         this.rip = next;
         return;
@@ -1621,7 +1692,7 @@ export class Vcpu {
         this.load(lin, 8);
         const pcidLo = this.mLo;
         const pcidHi = this.mHi;
-        this.load(this.linearOf(((lin + 8) % TWO32) >>> 0, Math.floor((lin + 8) / TWO32)), 8);
+        this.load(this.nextLinear(lin, 8), 8);
         const aLo = this.mLo;
         const aHi = this.mHi;
         // Descriptor bits 63:12 of the first qword are reserved.
@@ -1689,7 +1760,9 @@ export class Vcpu {
 
   private nextLinear(lin: number, delta: number): number {
     const n = lin + delta;
-    return this.longMode ? n % 2 ** this.laBits : n % TWO32;
+    if (!this.longMode) return n % TWO32;
+    if (lin < this.laHalf && n >= this.laHalf) this.raise(Vector.GP, 0);
+    return n % this.laSize;
   }
 
   // ---------------------------------------------------------------- control registers and MSRs
@@ -1724,7 +1797,11 @@ export class Vcpu {
       this.cr2 = toBig(lo, hi);
       return;
     }
+    // Outside long mode MOV to CR takes a 32-bit operand: the upper half is ignored.
+    if (!this.longMode) hi = 0;
     if (n === 3) {
+      // Bit 63 is the no-flush hint with CR4.PCIDE=1, else a reserved bit (#GP(0)).
+      if ((hi & 0x80000000) !== 0 && (this.cr4 & Cr4.PCIDE) === 0) this.raise(Vector.GP, 0);
       const noFlush = (this.cr4 & Cr4.PCIDE) !== 0 && (hi & 0x80000000) !== 0;
       const value = (hi & 0x7fffffff) * TWO32 + (lo >>> 0);
       if (value >= 2 ** this.maxPhyAddrBits) this.raise(Vector.GP, 0);
@@ -1755,10 +1832,9 @@ export class Vcpu {
         efer |= Efer.LMA;
       }
       if ((v & Cr0.PG) === 0 && (old & Cr0.PG) !== 0) {
-        if (this.longMode && this.cpl === 0) {
-          // Leaving long mode clears LMA.
-          efer &= ~Efer.LMA;
-        }
+        // Paging can be turned off only outside 64-bit mode (from compatibility mode, which this
+        // machine does not have): in long mode clearing CR0.PG is #GP(0), as on x86.
+        if (this.longMode) this.raise(Vector.GP, 0);
         if ((this.cr4 & Cr4.PCIDE) !== 0) this.raise(Vector.GP, 0);
       }
       this.cr0 = v;

@@ -137,7 +137,12 @@ export class Tlb {
     const existing = this.find(linear, pcid, vpid);
     if (existing >= 0) this.invalidate(existing);
     const large = pageSize > 4096;
-    if (large && this.totalSlots === this.smallSlots) return -1;
+    // Even when nothing is cached the walk before this may have written A/D bits: anything
+    // memoised outside the TLB must be looked at again.
+    if (large && this.totalSlots === this.smallSlots) {
+      this.epoch++;
+      return -1;
+    }
     const base = linear - (linear % pageSize);
     const slot = large ? this.victim(this.smallSlots, this.totalSlots) : this.victimInSet(base);
     if (this.flags[slot] & TLB_VALID) this.invalidate(slot);
