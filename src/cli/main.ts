@@ -8,10 +8,16 @@ import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
 import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
 import type { RunSummary } from '../engine/runner';
 import { nodeFileProvider } from './nodeFileProvider';
-import { formatSummary } from '../engine/summaryText';
+import { formatComparison, formatSummary } from '../engine/summaryText';
+import { availableModes } from '../engine/vmm/modes';
+import type { MemoryMode } from '../engine/vm';
+import type { RunOptions } from '../engine/runner';
 
 const USAGE = `usage:
-  vmem run FILE [--mode native] [--max-steps N] [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB] [--define NAME=VALUE]...
+  vmem run FILE [--mode native|shadow|nested|paravirt] [--compare MODE,MODE...] [--max-steps N]
+               [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
+               [--define NAME=VALUE]... [--shadow-sync trace|unsync] [--ept-page 4k|2m|1g]
+               [--ept-ad] [--no-vpid] [--walk-caches]
   vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
   vmem help`;
 
@@ -67,10 +73,27 @@ function cmdRun(args: string[]): void {
       'tlb-ways': { type: 'string' },
       memory: { type: 'string' },
       define: { type: 'string', short: 'D', multiple: true },
+      compare: { type: 'string' },
+      'shadow-sync': { type: 'string' },
+      'ept-page': { type: 'string' },
+      'ept-ad': { type: 'boolean', default: false },
+      'no-vpid': { type: 'boolean', default: false },
+      'walk-caches': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
-  if (values.mode !== 'native') fail(`--mode '${values.mode}' is not available yet; expected: native`);
+  const modes = availableModes();
+  const checkMode = (m: string): MemoryMode => {
+    if (!modes.includes(m)) fail(`--mode '${m}' is not one of the available modes: ${modes.join(', ')}`);
+    return m as MemoryMode;
+  };
+  const mode = checkMode(values.mode ?? 'native');
+  const compare = values.compare === undefined ? undefined : values.compare.split(',').map((m) => checkMode(m.trim()));
+  if (compare !== undefined && compare.length < 1) fail('--compare expects a comma-separated list of modes, e.g. shadow,nested');
+  const sync = values['shadow-sync'] ?? 'trace';
+  if (sync !== 'trace' && sync !== 'unsync') fail(`--shadow-sync expects trace or unsync, got '${sync}'`);
+  const eptPage = values['ept-page'] ?? '4k';
+  if (eptPage !== '4k' && eptPage !== '2m' && eptPage !== '1g') fail(`--ept-page expects 4k, 2m or 1g, got '${eptPage}'`);
   const maxSteps = positiveInt('max-steps', values['max-steps'], DEFAULT_MAX_STEPS);
   const entries = positiveInt('tlb-entries', values['tlb-entries'], 64);
   const ways = positiveInt('tlb-ways', values['tlb-ways'], 4);
@@ -79,11 +102,29 @@ function cmdRun(args: string[]): void {
   const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
-  const trace = values.trace ? createWriteStream(values.trace) : undefined;
-  const summary: RunSummary = runProgram(result, {
+  const base: RunOptions = {
     maxSteps,
     memoryBytes: memoryMiB * 1024 * 1024,
     tlb: { entries, ways },
+    modeOptions: {
+      shadow: { sync },
+      nested: { eptPageSize: eptPage, accessedDirty: values['ept-ad'], vpid: !values['no-vpid'], walkCaches: values['walk-caches'] },
+    },
+  };
+  if (compare !== undefined) {
+    if (values.trace) fail('--trace goes with one mode, not --compare');
+    const runs = compare.map((m) => runProgram(result, { ...base, mode: m }));
+    if (values.json) process.stdout.write(JSON.stringify({ program: positionals[0], runs }, (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2) + '\n');
+    else process.stdout.write(formatComparison(positionals[0], runs));
+    const bad = runs.filter((r) => !r.exit.ok);
+    for (const r of bad) process.stderr.write(`vmem: ${r.mode}: ${r.exit.message}\n`);
+    if (bad.length > 0) process.exitCode = 1;
+    return;
+  }
+  const trace = values.trace ? createWriteStream(values.trace) : undefined;
+  const summary: RunSummary = runProgram(result, {
+    ...base,
+    mode,
     trace: trace ? (e) => trace.write(eventToJson(e) + '\n') : undefined,
   });
   trace?.end();

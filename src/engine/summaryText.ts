@@ -23,5 +23,30 @@ export function formatSummary(program: string, s: RunSummary): string {
   const ev = s.events;
   lines.push(`events         invlpg ${n(ev.invlpg ?? 0)}, cr3-write ${n(ev['cr3-write'] ?? 0)}, invpcid ${n(ev.invpcid ?? 0)}, tlb-flush ${n(ev['tlb-flush'] ?? 0)}`);
   lines.push(`memory         ${n(s.memory.touchedFrames)} guest frames touched`);
+  if (s.mode !== 'native') {
+    lines.push(`hidden faults  ${n(s.faults.hiddenFaults)} (handled by the VMM, never seen by the guest)`);
+    const ex = Object.entries(s.exits.byReason).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+    lines.push(`VM exits       ${n(s.exits.total)}${ex ? ': ' + ex : ''}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** Several runs of one program side by side, one column a mode (`vmem run --compare`). */
+export function formatComparison(program: string, runs: readonly RunSummary[]): string {
+  const reasons = [...new Set(runs.flatMap((r) => Object.keys(r.exits.byReason)))].sort((a, b) => parseInt(a) - parseInt(b));
+  const rows: [string, ...string[]][] = [
+    ['', ...runs.map((r) => r.mode)],
+    ['exit', ...runs.map((r) => (r.exit.ok ? 'ok' : r.exit.reason))],
+    ['instructions', ...runs.map((r) => n(r.instructions))],
+    ['true page faults', ...runs.map((r) => n(r.faults.pageFaults))],
+    ['hidden page faults', ...runs.map((r) => n(r.faults.hiddenFaults))],
+    ['VM exits', ...runs.map((r) => n(r.exits.total))],
+    ...reasons.map((k): [string, ...string[]] => [`  ${k}`, ...runs.map((r) => n(r.exits.byReason[k] ?? 0))]),
+    ['TLB hit rate', ...runs.map((r) => `${(r.tlb.hitRate * 100).toFixed(2)}%`)],
+    ['TLB misses', ...runs.map((r) => n(r.tlb.misses))],
+    ['console identical', ...runs.map((r) => (r.console === runs[0].console ? 'yes' : 'NO'))],
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const out = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  return `${program}\n${out.join('\n')}\n`;
 }

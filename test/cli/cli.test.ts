@@ -80,7 +80,7 @@ describe('vmem CLI', () => {
     assert.match(vmem('run').err, /run takes one guest program/);
     assert.equal(vmem('run').code, 2);
     assert.match(vmem('run', 'nope.s').err, /no such file/);
-    assert.match(vmem('run', 'examples/hello.s', '--mode', 'warp').err, /expected: native/);
+    assert.match(vmem('run', 'examples/hello.s', '--mode', 'warp').err, /not one of the available modes: native/);
     assert.match(vmem('run', 'examples/hello.s', '--max-steps', 'lots').err, /positive whole number/);
     assert.match(vmem('run', 'examples/hello.s', '--tlb-entries', '48').err, /power of two/);
     assert.equal(vmem('frobnicate').code, 2);

@@ -4,3 +4,8 @@ import type { ModeDefinition, VirtualMode } from './virtualVm';
 
 export const MODE_DEFINITIONS: Partial<Record<VirtualMode, ModeDefinition>> = {
 };
+
+/** The memory modes a VM can run in now: native plus every registered hypervisor mode. */
+export function availableModes(): string[] {
+  return ['native', ...Object.keys(MODE_DEFINITIONS)];
+}
