@@ -7,7 +7,9 @@ import { assemble } from '../../src/engine/isa/assembler';
 import { runProgram } from '../../src/engine/runner';
 import type { RunSummary } from '../../src/engine/runner';
 import { nodeFileProvider } from '../../src/cli/nodeFileProvider';
-import { checkRun, parseExpectations, parseVariants } from './expectations';
+import { checkRun, parseExpectations, parseModes, parseVariants } from './expectations';
+import { availableModes } from '../../src/engine/vmm/modes';
+import type { MemoryMode } from '../../src/engine/vm';
 import type { Variant } from './expectations';
 
 // out/test/examples → the repository's examples/
@@ -18,12 +20,15 @@ function exampleFiles(): string[] {
   return readdirSync(EXAMPLES).filter((f) => f.endsWith('.s')).sort();
 }
 
-function run(file: string, variant: Variant): RunSummary {
+function run(file: string, variant: Variant, mode: MemoryMode): RunSummary {
   const result = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: variant.defines });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   assert.ok(result.ok, `${file} does not assemble:\n` + errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
-  return runProgram(result, { maxSteps: MAX_STEPS });
+  return runProgram(result, { maxSteps: MAX_STEPS, mode });
 }
+
+/** Console output of the first mode run per (file, variant): every other mode must match it. */
+const reference = new Map<string, { mode: string; console: string }>();
 
 describe('examples', () => {
   const files = exampleFiles();
@@ -34,15 +39,23 @@ describe('examples', () => {
 
   for (const file of files) {
     const source = readFileSync(join(EXAMPLES, file), 'utf8');
-    for (const variant of parseVariants(source)) {
-      const expectations = parseExpectations(source, variant);
-      if (!expectations) continue;
-      const name = variant.label ? `${file} [${variant.label}]` : file;
-      it(`${name} meets its expectations`, () => {
-        const summary = run(file, variant);
-        const problems = checkRun(expectations, summary);
-        assert.deepEqual(problems, [], `${name}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
-      });
+    const available = availableModes();
+    for (const mode of parseModes(source).filter((m) => available.includes(m)) as MemoryMode[]) {
+      for (const variant of parseVariants(source)) {
+        const expectations = parseExpectations(source, variant, mode);
+        if (!expectations) continue;
+        const name = `${file} [${[variant.label, mode].filter(Boolean).join(', ')}]`;
+        it(`${name} meets its expectations`, () => {
+          const summary = run(file, variant, mode);
+          const problems = checkRun(expectations, summary);
+          assert.deepEqual(problems, [], `${name}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
+          // Fidelity: the guest's output does not depend on how its memory is virtualized.
+          const key = `${file} ${variant.label}`;
+          const ref = reference.get(key);
+          if (!ref) reference.set(key, { mode, console: summary.console });
+          else assert.equal(summary.console, ref.console, `${name}: console differs from ${ref.mode}`);
+        });
+      }
     }
   }
 

@@ -5,6 +5,8 @@
 //   ; expect-min: COUNTER N     a counter is at least N   (also expect-max, expect-exact)
 //   ; variants: PAGING=64 PAGING=32   run once per assembler define; a key written
 //                               expect-console[32]: … applies only where a define has value 32
+//   ; modes: native shadow nested     the memory modes it runs in (default: native, shadow,
+//                               nested — those built in); expect-min[shadow]: … applies to one mode
 import type { RunSummary } from '../../src/engine/runner';
 
 export type CounterName = keyof typeof COUNTERS;
@@ -22,6 +24,8 @@ export const COUNTERS = {
   'tlb-flushes': (s: RunSummary) => s.tlb.flushes,
   'tlb-hits': (s: RunSummary) => s.tlb.hits,
   'tlb-misses': (s: RunSummary) => s.tlb.misses,
+  'hidden-faults': (s: RunSummary) => s.faults.hiddenFaults,
+  'vm-exits': (s: RunSummary) => s.exits.total,
 } as const satisfies Record<string, (s: RunSummary) => number>;
 
 export interface CounterBound {
@@ -40,6 +44,14 @@ export interface Expectations {
 
 const LINE_RE = /^\s*;\s*expect-([a-z-]+)(?:\[([^\]]+)\])?:\s?(.*)$/;
 const VARIANTS_RE = /^\s*;\s*variants:\s*(.*)$/m;
+const MODES_RE = /^\s*;\s*modes:\s*(.*)$/m;
+export const DEFAULT_EXAMPLE_MODES = ['native', 'shadow', 'nested'];
+
+/** The memory modes an example declares (`; modes: native shadow`), or the default ones. */
+export function parseModes(source: string): string[] {
+  const m = MODES_RE.exec(source);
+  return m ? m[1].trim().split(/\s+/) : DEFAULT_EXAMPLE_MODES;
+}
 
 /** One way to assemble an example: the defines it gets, e.g. { PAGING: 32n }. */
 export interface Variant {
@@ -58,8 +70,9 @@ export function parseVariants(source: string): Variant[] {
   });
 }
 
-function appliesTo(qualifier: string | undefined, variant: Variant | undefined): boolean {
+function appliesTo(qualifier: string | undefined, variant: Variant | undefined, mode: string | undefined): boolean {
   if (qualifier === undefined) return true;
+  if (mode !== undefined && qualifier === mode) return true;
   if (!variant) return false;
   return qualifier === variant.label || Object.values(variant.defines).some((v) => String(v) === qualifier);
 }
@@ -68,7 +81,7 @@ function appliesTo(qualifier: string | undefined, variant: Variant | undefined):
  * Reads the expectation block for one variant; an unknown key or counter is an error, so a
  * typo cannot pass silently.
  */
-export function parseExpectations(source: string, variant?: Variant): Expectations | undefined {
+export function parseExpectations(source: string, variant?: Variant, mode?: string): Expectations | undefined {
   const out: Expectations = { exit: undefined, console: [], notConsole: [], counters: [] };
   let found = false;
   source.split(/\r?\n/).forEach((text, i) => {
@@ -76,7 +89,7 @@ export function parseExpectations(source: string, variant?: Variant): Expectatio
     if (!m) return;
     found = true;
     const [, key, qualifier, rawValue] = m;
-    if (!appliesTo(qualifier, variant)) return;
+    if (!appliesTo(qualifier, variant, mode)) return;
     const value = rawValue.replace(/\s+$/, '');
     switch (key) {
       case 'exit':
