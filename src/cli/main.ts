@@ -1,14 +1,18 @@
 // `vmem`: the headless runner (docs/cli.md). Exit codes: 0 the guest ended normally,
 // 1 it did not (triple fault, non-zero status, step bound reached), 2 bad usage or input.
 import { parseArgs } from 'node:util';
-import { createWriteStream, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseScenario, ScenarioError } from '../engine/scenario';
+import type { Scenario } from '../engine/scenario';
+import { runMachine } from '../engine/machineRunner';
+import type { VirtualMode } from '../engine/vmm/virtualVm';
 import { assemble, listing } from '../engine/isa/assembler';
 import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
 import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
 import type { RunSummary } from '../engine/runner';
 import { nodeFileProvider } from './nodeFileProvider';
-import { formatComparison, formatSummary } from '../engine/summaryText';
+import { formatComparison, formatMachineSummary, formatSummary } from '../engine/summaryText';
 import { availableModes } from '../engine/vmm/modes';
 import type { MemoryMode } from '../engine/vm';
 import type { RunOptions } from '../engine/runner';
@@ -99,6 +103,7 @@ function cmdRun(args: string[]): void {
   const ways = positiveInt('tlb-ways', values['tlb-ways'], 4);
   if (entries % ways !== 0 || (entries / ways) & (entries / ways - 1)) fail(`--tlb-entries / --tlb-ways must be a power of two (got ${entries}/${ways})`);
   const memoryMiB = positiveInt('memory', values.memory, 64);
+  if (positionals[0].endsWith('.json')) return runScenario(positionals[0], values.json === true, values['max-steps'] === undefined ? undefined : maxSteps, { entries, ways });
   const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
@@ -131,9 +136,54 @@ function cmdRun(args: string[]): void {
   if (values.json) process.stdout.write(JSON.stringify({ program: positionals[0], ...summary }, null, 2) + '\n');
   else process.stdout.write(formatSummary(positionals[0], summary));
   if (!summary.exit.ok) {
-    process.stderr.write(`vmem: ${summary.exit.message}\n`);
+    process.stderr.write(`vmem: ${summary.exit.message}${summary.exit.reason === 'max-steps' ? ' (raise --max-steps)' : ''}\n`);
     process.exitCode = 1;
   }
+}
+
+/** `vmem run scenario.json`: several VMs on one machine (docs/scenario.md). */
+function runScenario(file: string, json: boolean, maxSteps: number | undefined, tlb: { entries: number; ways: number }): void {
+  const path = resolve(file);
+  if (!existsSync(path)) fail(`no such file: ${file}`);
+  let scenario: Scenario;
+  try {
+    scenario = parseScenario(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof ScenarioError) fail(`${file}: ${e.message}`);
+    throw e;
+  }
+  const modes = availableModes();
+  const programs = scenario.vms.map((v, i) => {
+    if (!modes.includes(v.mode)) fail(`${file}: vms[${i}].mode '${v.mode}' is not one of the available modes: ${modes.join(', ')}`);
+    const programPath = resolve(dirname(path), v.program);
+    if (!existsSync(programPath)) fail(`${file}: vms[${i}].program: no such file: ${v.program}`);
+    const r = assemble(programPath, nodeFileProvider(), { defines: v.defines });
+    for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    if (!r.ok) fail(`${v.program}: assembly failed`, 2);
+    return r;
+  });
+  const steps = maxSteps ?? scenario.maxSteps;
+  if (scenario.vms.length === 1 && scenario.vms[0].mode === 'native') {
+    const v = scenario.vms[0];
+    const s = runProgram(programs[0], { mode: 'native', maxSteps: steps, memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, tlb });
+    if (json) process.stdout.write(JSON.stringify({ scenario: file, vms: [{ name: v.name, ...s }] }, null, 2) + '\n');
+    else process.stdout.write(formatSummary(`${file} ▸ ${v.name}`, s));
+    if (!s.exit.ok) process.exitCode = 1;
+    return;
+  }
+  const summary = runMachine({
+    memoryBytes: scenario.machine.memoryMiB * 2 ** 20,
+    quantum: scenario.machine.quantum,
+    maxSteps: steps,
+    tlb,
+    vms: scenario.vms.map((v, i) => ({
+      name: v.name, mode: v.mode as VirtualMode, program: programs[i], memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, modeOptions: v.modeOptions,
+    })),
+  });
+  if (json) process.stdout.write(JSON.stringify({ scenario: file, ...summary }, null, 2) + '\n');
+  else process.stdout.write(formatMachineSummary(file, summary));
+  for (const v of summary.vms) if (!v.exit.ok) process.stderr.write(`vmem: ${v.name}: ${v.exit.message}\n`);
+  if (!summary.ok) process.exitCode = 1;
 }
 
 function cmdAsm(args: string[]): void {

@@ -78,21 +78,32 @@ export function runProgram(program: LoadedProgram, options: RunOptions = {}): Ru
     for (const k of EVENT_KINDS as EventKind[]) disposers.push(vm.bus.on(k, t));
   }
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-  let reason: ExitReason = 'max-steps';
-  let message = `stopped after ${maxSteps} instructions (--max-steps) without the guest halting`;
+  let engineError: string | undefined;
   try {
     while (vm.icount < maxSteps && !vm.stopped) vm.run(Math.min(1_000_000, maxSteps - vm.icount));
   } catch (e) {
-    reason = 'error';
-    message = `engine error: ${e instanceof Error ? e.message : String(e)}`;
+    engineError = `engine error: ${e instanceof Error ? e.message : String(e)}`;
   }
-  vm.devices.flushLine();
   disposers.forEach((d) => d());
+  return summarize(vm, stats, engineError);
+}
+
+/** How a VM's run ended, in the summary's terms. */
+export function summarize(vm: Vm, stats: Statistics, engineError?: string): RunSummary {
+  vm.devices.flushLine();
+  let reason: ExitReason = 'max-steps';
+  let message = `stopped after ${vm.icount} instructions (the step bound) without the guest halting`;
   const status = vm.devices.exitCode ?? null;
-  if (reason !== 'error' && vm.stopped) {
-    const cpu0 = vm.vcpus[0];
-    const triple = vm.vcpus.find((c) => c.stopReason.startsWith('triple fault'));
-    if (triple) {
+  if (engineError !== undefined) {
+    reason = 'error';
+    message = engineError;
+  } else if (vm.stopped) {
+    const failed = vm.vcpus.find((c) => c.stopKind === 'error');
+    const triple = vm.vcpus.find((c) => c.stopKind === 'triple-fault');
+    if (failed) {
+      reason = 'error';
+      message = `vCPU ${failed.index}: ${failed.stopReason}`;
+    } else if (triple) {
       reason = 'triple-fault';
       message = `vCPU ${triple.index}: ${triple.stopReason}`;
     } else if (status !== null) {
@@ -100,7 +111,7 @@ export function runProgram(program: LoadedProgram, options: RunOptions = {}): Ru
       message = `guest exited with status ${status}`;
     } else {
       reason = 'halted';
-      message = `vCPU 0 halted (${cpu0.stopReason})`;
+      message = `vCPU 0 halted (${vm.vcpus[0].stopReason})`;
     }
   }
   const ok = reason === 'halted' || (reason === 'shutdown' && status === 0);

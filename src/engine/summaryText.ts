@@ -1,5 +1,6 @@
 // The human-readable run summary (`vmem run`, the VS Code output channel).
 import type { RunSummary } from './runner';
+import type { MachineSummary } from './machineRunner';
 
 function n(v: number): string {
   return v.toLocaleString('en-US');
@@ -49,4 +50,14 @@ export function formatComparison(program: string, runs: readonly RunSummary[]): 
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const out = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   return `${program}\n${out.join('\n')}\n`;
+}
+
+/** A multi-VM run: each VM's summary, then the machine's frames by owner and use. */
+export function formatMachineSummary(scenario: string, m: MachineSummary): string {
+  const parts = m.vms.map((v) => formatSummary(`${scenario} ▸ ${v.name}`, v));
+  const owners = Object.entries(m.frames.byOwner)
+    .map(([o, c]) => `${o}: ${Object.entries(c).filter(([, k]) => k > 0).map(([u, k]) => `${u} ${n(k)}`).join(', ')}`)
+    .join('; ');
+  parts.push(`machine        ${n(m.instructions)} instructions; frames ${n(m.frames.total)} (free ${n(m.frames.free)}; ${owners})\n`);
+  return parts.join('\n');
 }

@@ -81,6 +81,8 @@ export class Vcpu {
   /** Set by requestPause(); run() returns at the next instruction boundary. */
   pauseRequested = false;
   stopReason = '';
+  /** Why the vCPU stopped for good (null while it has not). */
+  stopKind: 'halted' | 'triple-fault' | 'shutdown' | 'error' | null = null;
   /** The last exception delivered (for the UI). */
   lastException: { vector: number; errorCode: number | undefined; rip: number } | null = null;
 
@@ -441,6 +443,7 @@ export class Vcpu {
   stop(reason: 'halted' | 'triple-fault' | 'shutdown' | 'error', message: string): void {
     this.state = 'stopped';
     this.stopReason = message;
+    this.stopKind = reason;
     if (this.bus.wants.stop) this.bus.emit({ kind: 'stop', reason, message, icount: this.icount, vcpu: this.index, rip: this.ripValue });
   }
 

@@ -65,6 +65,19 @@ export class FrameTable {
     return f;
   }
 
+  /**
+   * Takes one particular free frame (e.g. part of an aligned run for a large EPT page); false
+   * if it is taken. Its stale free-list slot is skipped by allocate(), as for out-of-order frees.
+   */
+  allocateAt(mpn: number, owner: number, use: Exclude<FrameUse, 'free'>, ppn?: number): boolean {
+    if (!(mpn >= 0 && mpn < this.total) || this.owner[mpn] !== NO_OWNER) return false;
+    this.owner[mpn] = owner;
+    this.use[mpn] = USE_CODE[use];
+    this.ppn[mpn] = ppn ?? -1;
+    this.freeCount--;
+    return true;
+  }
+
   release(mpn: number): void {
     if (this.owner[mpn] === NO_OWNER) return;
     this.owner[mpn] = NO_OWNER;
@@ -110,4 +123,28 @@ export class FrameTable {
     }
     return { free, byOwner };
   }
+}
+
+export interface FrameRun {
+  /** First machine frame of the run. */
+  mpn: number;
+  count: number;
+  owner: number;
+  use: FrameUse;
+}
+
+/** The memory map: consecutive frames with the same owner and use merged into runs. */
+export function frameRuns(t: FrameTable): FrameRun[] {
+  const runs: FrameRun[] = [];
+  let cur: FrameRun | undefined;
+  for (let f = 0; f < t.total; f++) {
+    const owner = t.ownerOf(f);
+    const use = t.useOf(f);
+    if (cur && cur.owner === owner && cur.use === use) cur.count++;
+    else {
+      cur = { mpn: f, count: 1, owner, use };
+      runs.push(cur);
+    }
+  }
+  return runs;
 }
