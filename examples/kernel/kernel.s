@@ -3,6 +3,9 @@
 ;     PAGING = 32:               32-bit two-level paging — page directory + page tables; 4 MiB kernel page
 ; Choose it from outside: `vmem run FILE --define PAGING=32` (or "defines" in a launch
 ; configuration), or write `.equ PAGING, 32` before the include.
+;     PV = 1 (with PAGING = 64): the paravirtual variant for `--mode paravirt` — the same 4-level
+;                        layout, but the tables hold machine frames and change only by
+;                        hypercall (paging-pv.s; docs/vmm/paravirt.md)
 ;
 ; An example includes it before its user programs:
 ;     .equ NPROC, 2                       ; optional settings, see layout.s
@@ -19,6 +22,12 @@
 .if PAGING != 32 && PAGING != 64
 .error "PAGING must be 32 or 64"
 .endif
+.ifndef PV
+.equ PV, 0
+.endif
+.if PV && PAGING != 64
+.error "PV=1 (paravirtual paging) needs PAGING=64"
+.endif
 
 .include "layout.s"
 .include "macros.s"
@@ -26,8 +35,12 @@
 .org KERNEL_BASE
 .entry _start
 .include "boot.s"
+.if PV
+.include "paging-pv.s"      ; paravirtual: tables by hypercall
+.else
 .include "paging32.s"       ; each paging file assembles only for its own PAGING value
 .include "paging64.s"
+.endif
 .include "idt.s"
 .include "sched.s"
 .include "syscall.s"

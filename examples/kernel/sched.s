@@ -94,7 +94,11 @@ switch_to:
     je .same_space
     mov [current_proc], r12
     mov rax, [r12 + P_CR3]
+.if PV
+    call switch_pt              ; paravirtual: the hypervisor loads CR3 (NEW_BASEPTR)
+.else
     mov cr3, rax                ; the other address space; stale translations are flushed
+.endif
 .same_space:
     mov rsp, TRAP_FRAME         ; first, so our own calls push below the frame being written
     lea rsi, [r12 + P_CONTEXT]

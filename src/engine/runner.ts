@@ -11,6 +11,7 @@ import { DEFAULT_TLB_CONFIG } from './mmu/tlb';
 import { createVirtualVm } from './vmm/virtualVm';
 import type { VirtualVmOptions } from './vmm/virtualVm';
 import type { Monitor } from './vmm/monitor';
+import { auditMachine } from './vmm/audit';
 
 export type ExitReason = 'halted' | 'shutdown' | 'triple-fault' | 'max-steps' | 'error';
 
@@ -24,6 +25,13 @@ export interface RunOptions extends NativeVmOptions {
   maxSteps?: number;
   /** Receives every engine event (tlb-miss included) — for --trace. */
   trace?: (e: EngineEvent) => void;
+  /**
+   * Run the MMU audit (vmm/audit.ts) during the run: the first violated invariant stops it with
+   * reason 'error' and the violations in the message. No effect in native mode (no hypervisor).
+   */
+  audit?: boolean;
+  /** Instructions between audits (default 1: after every instruction). */
+  auditEvery?: number;
 }
 
 export interface RunSummary extends StatisticsSnapshot {
@@ -71,7 +79,12 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
 }
 
 export function runProgram(program: LoadedProgram, options: RunOptions = {}): RunSummary {
-  const { vm, stats } = startProgram(program, options);
+  return runStarted(startProgram(program, options), options);
+}
+
+/** Runs a started program to the end (or the step bound); the caller can still inspect its VM. */
+export function runStarted(started: StartedProgram, options: RunOptions = {}): RunSummary {
+  const { vm, stats, machine } = started;
   const disposers: (() => void)[] = [];
   if (options.trace) {
     const t = options.trace;
@@ -80,12 +93,25 @@ export function runProgram(program: LoadedProgram, options: RunOptions = {}): Ru
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   let engineError: string | undefined;
   try {
-    while (vm.icount < maxSteps && !vm.stopped) vm.run(Math.min(1_000_000, maxSteps - vm.icount));
+    if (options.audit && machine) engineError = runAudited(vm, machine, maxSteps, options.auditEvery ?? 1);
+    else while (vm.icount < maxSteps && !vm.stopped) vm.run(Math.min(1_000_000, maxSteps - vm.icount));
   } catch (e) {
     engineError = `engine error: ${e instanceof Error ? e.message : String(e)}`;
   }
   disposers.forEach((d) => d());
   return summarize(vm, stats, engineError);
+}
+
+/** Runs with the MMU audit every `every` instructions; the first violations, in words, or undefined. */
+function runAudited(vm: Vm, machine: Machine, maxSteps: number, every: number): string | undefined {
+  const step = Math.max(1, Math.floor(every));
+  let violations = auditMachine(machine);
+  while (violations.length === 0 && vm.icount < maxSteps && !vm.stopped) {
+    vm.run(Math.min(step, maxSteps - vm.icount));
+    violations = auditMachine(machine);
+  }
+  if (violations.length === 0) return undefined;
+  return `MMU audit failed after ${vm.icount} instructions (rip 0x${vm.vcpus[0].ripValue.toString(16)}): ${violations.join('; ')}`;
 }
 
 /** How a VM's run ended, in the summary's terms. */

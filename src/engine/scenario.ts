@@ -80,7 +80,7 @@ function parseModeOptions(v: Json, where: string): ScenarioVm['modeOptions'] {
     const p = v.paravirt;
     if (!isObject(p)) throw new ScenarioError(`${where}.paravirt: expected an object`);
     checkKeys(p, ['p2mPage'], `${where}.paravirt`);
-    out.paravirt = { p2mPage: positiveInt(p.p2mPage, `${where}.paravirt.p2mPage`, 0xff) };
+    out.paravirt = { p2mPage: positiveInt(p.p2mPage, `${where}.paravirt.p2mPage`, 0xc0) };
   }
   return out;
 }

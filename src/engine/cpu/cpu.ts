@@ -488,7 +488,8 @@ export class Vcpu {
     const v = this.faultVector;
     const err = this.faultError;
     this.faultVector = -1;
-    if (v === ENGINE_LIMIT) return;
+    // ENGINE_LIMIT, or the VMM stopped the VM mid-instruction (an MMU port's fatal exit): nothing to deliver.
+    if (v === ENGINE_LIMIT || this.state === 'stopped') return;
     this.interrupt(v, err, true);
   }
 
@@ -517,6 +518,7 @@ export class Vcpu {
       this.faultChain.length = 0;
     } catch (e) {
       if (e !== FAULT) throw e;
+      if (this.state === 'stopped') return; // the VMM ended the VM during delivery
       const second = this.faultVector;
       const secondErr = this.faultError;
       this.faultVector = -1;

@@ -14,6 +14,10 @@ export interface HitReplay {
 }
 
 export function hitReplayOf(port: MmuPort): HitReplay | null {
+  // A port wrapping a hardware MMU (shadow mode) may hand over that MMU's own hit path, so the
+  // vCPU's memos call the very same code (and keep its call sites monomorphic) as natively.
+  const delegate = (port as { hitReplay?: HitReplay }).hitReplay;
+  if (delegate) return delegate;
   const p = port as MmuPort & Partial<HitReplay>;
   return typeof p.hitSlot === 'function' && typeof p.replayHit === 'function' && typeof p.epoch === 'number' ? (p as MmuPort & HitReplay) : null;
 }

@@ -4,9 +4,18 @@
 import { MachineMemory } from './machineMemory';
 import type { Vm, RunResult } from '../vm';
 import type { Monitor } from '../vmm/monitor';
+import type { P2m } from '../vmm/p2m';
+import type { ModeInstance } from '../vmm/virtualVm';
 import { ExitReason } from '../vmm/exitReasons';
 import { Tlb, DEFAULT_TLB_CONFIG } from '../mmu/tlb';
 import type { TlbConfig } from '../mmu/tlb';
+
+/** The hypervisor's side of a VM on this machine: what the MMU audit (vmm/audit.ts) checks. */
+export interface VmmParts {
+  vmId: number;
+  p2m: P2m;
+  instance: ModeInstance;
+}
 
 export interface MachineOptions {
   /** Machine (host physical) memory in bytes. */
@@ -31,6 +40,7 @@ export class Machine {
   readonly memory: MachineMemory;
   readonly vms: Vm[] = [];
   private readonly monitors = new Map<Vm, Monitor>();
+  private readonly vmmParts = new Map<Vm, VmmParts>();
   /**
    * The one host CPU's TLB. vCPUs of every VM run on it in turn, their entries tagged with
    * their VPID; VPID 0 (VPID disabled) entries are flushed at every VM exit and entry, as on
@@ -58,9 +68,15 @@ export class Machine {
     return this.nextId++;
   }
 
-  add(vm: Vm, monitor: Monitor | null): void {
+  add(vm: Vm, monitor: Monitor | null, parts?: VmmParts): void {
     this.vms.push(vm);
     if (monitor) this.monitors.set(vm, monitor);
+    if (parts) this.vmmParts.set(vm, parts);
+  }
+
+  /** The VM's p2m and mode instance (undefined for a VM added without them). */
+  partsOf(vm: Vm): VmmParts | undefined {
+    return this.vmmParts.get(vm);
   }
 
   monitorOf(vm: Vm): Monitor | undefined {

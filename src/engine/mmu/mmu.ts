@@ -9,7 +9,7 @@ import {
 } from './pagingMode';
 import type { PagingMode } from './pagingMode';
 import { NativeTableMemory } from './tableMemory';
-import type { TableMemory } from './tableMemory';
+import type { SecondStage, TableMemory } from './tableMemory';
 import { Tlb, TLB_D, TLB_U, TLB_W, TLB_X } from './tlb';
 import type { FlushResult } from './tlb';
 import { paePdpteReserved, walkPageTables } from './walker';
@@ -25,7 +25,16 @@ export interface MmuOptions {
   maxPhyAddr?: number;
   /** Where paging structures are read; default: the physical memory itself. */
   tableMemory?: TableMemory;
+  /**
+   * Nested paging: translates each walk's final guest-physical address (EPT); the TLB then
+   * caches combined gva → mpa mappings. With it, CR0.PG=0 still translates (linear = gpa →
+   * mpa), cached under PCID tag -1 (GUEST_PHYSICAL_PCID) so no paged lookup can match them.
+   */
+  secondStage?: SecondStage;
 }
+
+/** TLB PCID tag of guest-physical mappings (second stage only, first stage off). */
+export const GUEST_PHYSICAL_PCID = -1;
 
 export interface PageFault {
   errorCode: number;
@@ -40,6 +49,7 @@ export interface PageFault {
 export class Mmu {
   readonly maxPhyAddr: number;
   readonly tableMemory: TableMemory;
+  readonly secondStage: SecondStage | null;
   /** VPID tag for TLB entries; the hypervisor sets it, native mode keeps 0. */
   get vpid(): number {
     return this.vpidTag;
@@ -82,6 +92,7 @@ export class Mmu {
     if (!(Number.isInteger(m) && m >= 32 && m <= 52)) throw new RangeError(`MAXPHYADDR must be 32..52, not ${m}`);
     this.maxPhyAddr = m;
     this.tableMemory = options.tableMemory ?? new NativeTableMemory(mem);
+    this.secondStage = options.secondStage ?? null;
     this.ctx = {
       mode: 'none', cr3: 0, maxPhyAddr: m, wp: false, pse: false, pge: false, nxe: false, smep: false, smap: false,
       pdpteLo: new Uint32Array(4), pdpteHi: new Uint32Array(4),
@@ -112,8 +123,8 @@ export class Mmu {
     c.nxe = (efer & EFER_NXE) !== 0;
     c.smep = (cr4 & CR4_SMEP) !== 0;
     c.smap = (cr4 & CR4_SMAP) !== 0;
-    this.pcid = currentPcid(cr3, cr4);
-    this.pagingOff = c.mode === 'none';
+    this.pcid = this.pcidFor(cr3, cr4);
+    this.pagingOff = c.mode === 'none' && this.secondStage === null;
     this.rebuildPermissions();
     // Rights and tags may have changed: forget the last-page memo.
     this.tlb.epoch++;
@@ -186,8 +197,30 @@ export class Mmu {
       this.fault = { errorCode: rec.errorCode ?? 0, linear, reason: rec.reason ?? 'page fault', walk: rec, flush };
       return -1;
     }
+    if (this.secondStage !== null) return this.fillCombined(rec, linear);
     tlb.insert(linear, rec.pageSize ?? 4096, rec.frameBase ?? 0, rec.rights ?? { write: false, user: false, execute: false }, rec.global ?? false, rec.dirty ?? false, this.pcid, this.vpid);
     return rec.physical ?? -1;
+  }
+
+  /**
+   * Nested paging: the final gpa goes through the second stage (which may throw a VM exit);
+   * the TLB caches the combined mapping, at the smaller of the two page sizes, with the
+   * second stage's W/X folded in (a page the EPT maps read-only is cached not-dirty, so every
+   * write re-walks and meets the EPT, whatever CR0.WP says).
+   */
+  private fillCombined(rec: WalkRecord, linear: number): number {
+    const m = this.secondStage!.translateFinal(rec, linear);
+    this.lastWalk = rec;
+    if (m.cacheable) {
+      const rights = rec.rights ?? { write: false, user: false, execute: false };
+      const r = m.executable ? rights : { ...rights, execute: false };
+      this.tlb.insert(linear, m.pageSize, m.frameBase, r, rec.global ?? false, (rec.dirty ?? false) && m.writable, this.pcid, this.vpid);
+    }
+    return m.frameBase + (linear % m.pageSize);
+  }
+
+  private pcidFor(cr3: number, cr4: number): number {
+    return this.secondStage !== null && this.ctx.mode === 'none' ? GUEST_PHYSICAL_PCID : currentPcid(cr3, cr4);
   }
 
   /** A walk for the debugger; with setAccessedDirty=false it has no side effects. Never uses or fills the TLB. */
@@ -220,7 +253,7 @@ export class Mmu {
   onCr3Write(newCr3: number, noFlush: boolean): FlushResult | null {
     this.cr3 = newCr3;
     this.ctx.cr3 = newCr3;
-    this.pcid = currentPcid(newCr3, this.cr4);
+    this.pcid = this.pcidFor(newCr3, this.cr4);
     if (this.cr4 & CR4_PCIDE) return noFlush ? null : this.tlb.flushPcid(this.pcid, this.vpid, 'pcid');
     return this.tlb.flushNonGlobal(this.vpid);
   }

@@ -3,6 +3,7 @@
 // abort the walk with an EPT exit by throwing) and shadow mode reads its own tables — all
 // without changing the walker.
 import type { PhysicalMemory } from '../memory/physicalMemory';
+import type { SecondStageWalk, WalkRecord } from './walkRecord';
 
 export interface TableMemory {
   /** One aligned 32-bit half of an entry (entries are 4 or 8 bytes). */
@@ -12,6 +13,32 @@ export interface TableMemory {
    * locked read-modify-write; the walker never changes any other bit.
    */
   writeAccessedDirty(pa: number, low32: number): void;
+  /**
+   * Nested paging: the second-stage walk made to translate the entry read last (the walker
+   * attaches it to that level), or undefined. Native table memory has none.
+   */
+  takeSecondStage?(): SecondStageWalk | undefined;
+}
+
+/** A combined (first stage ∘ second stage) translation for the TLB. */
+export interface CombinedMapping {
+  /** Machine address of the start of the combined page. */
+  frameBase: number;
+  /** min(first-stage page, second-stage page). */
+  pageSize: number;
+  /** The second stage allows writes and (with its A/D on) its D is set: else the entry is cached not-dirty, so every write re-walks. */
+  writable: boolean;
+  executable: boolean;
+  /** false: use once, do not cache (e.g. an address the VMM emulates). */
+  cacheable: boolean;
+}
+
+/**
+ * The second translation stage (nested paging): gpa → mpa for a walk's final address. It may
+ * abort the access by throwing (a VM exit); with CR0.PG=0 it translates linear = guest-physical.
+ */
+export interface SecondStage {
+  translateFinal(rec: WalkRecord, linear: number): CombinedMapping;
 }
 
 export class NativeTableMemory implements TableMemory {

@@ -43,6 +43,48 @@ export interface WalkLevel {
   rightsSoFar: Rights;
   accessedSet: boolean;
   dirtySet: boolean;
+  /** Nested paging: the second-stage (EPT) walk that translated this entry's guest-physical address. */
+  secondStage?: SecondStageWalk;
+}
+
+/** One entry of a second-stage (EPT) walk, as the 2-D walk grid draws it. */
+export interface SecondStageLevel {
+  /** 5..1 (EPT PML5E … EPT PTE). */
+  level: number;
+  name: string;
+  /** Machine address of the EPT table. */
+  tableAddress: number;
+  index: number;
+  entryAddress: number;
+  entry: bigint;
+  /** After the EPT A/D writes (EPTP bit 6). */
+  entryAfter: bigint;
+  leaf: boolean;
+}
+
+/**
+ * A second-stage walk (gpa → mpa) made on behalf of a first-stage walk: the translation of one
+ * guest paging-structure entry's address, of the final guest-physical address, or of a PAE
+ * PDPTE load. Plain data, built only on TLB misses and probes.
+ */
+export interface SecondStageWalk {
+  gpa: number;
+  purpose: 'table' | 'final' | 'pdpte';
+  levels: SecondStageLevel[];
+  ok: boolean;
+  mpa?: number;
+  /** Size of the second-stage page that mapped gpa. */
+  pageSize?: number;
+  /** R/W/X ANDed over the levels read. */
+  rights?: { read: boolean; write: boolean; execute: boolean };
+  /** Entry reads plus A/D writes; 0 when a cache supplied the whole translation. */
+  memoryReferences: number;
+  entryReads: number;
+  adWrites: number;
+  /** Levels supplied by a walk cache instead of memory (paging-structure cache / nested TLB). */
+  cachedLevels: number;
+  /** Why the walk stopped, when it did (violation / misconfiguration), in words. */
+  outcome?: string;
 }
 
 export interface WalkRecord {
@@ -73,6 +115,10 @@ export interface WalkRecord {
   errorCode?: number;
   reason?: string;
   pdpteFromRegister?: boolean;
+  /** Nested paging: the second-stage walk of the final guest-physical address. */
+  finalSecondStage?: SecondStageWalk;
+  /** Nested paging: references made by all second-stage walks (included in memoryReferences). */
+  secondStageReferences?: number;
 }
 
 /** Entry names as the SDM and fault reasons spell them. */

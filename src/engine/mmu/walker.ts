@@ -164,7 +164,7 @@ export function walkPageTables(tm: TableMemory, ctx: WalkContext, linear: number
   const fail = (errorCode: number, reason: string): WalkRecord => {
     rec.errorCode = errorCode;
     rec.reason = reason;
-    rec.memoryReferences = rec.entryReads + rec.adWrites;
+    rec.memoryReferences = rec.entryReads + rec.adWrites + (rec.secondStageReferences ?? 0);
     return rec;
   };
   const rights: Rights = { write: true, user: true, execute: true };
@@ -199,6 +199,14 @@ export function walkPageTables(tm: TableMemory, ctx: WalkContext, linear: number
       entry, entryAfter: entry, flags: flagsOf(ctx, geo.name, leaf, lo, hi), reservedBits, leaf,
       rightsSoFar: { ...rights }, accessedSet: false, dirtySet: false,
     };
+    if (!fromRegister && tm.takeSecondStage) {
+      // Nested paging: the EPT walk that translated this entry's gpa belongs to this level.
+      const s2 = tm.takeSecondStage();
+      if (s2) {
+        level.secondStage = s2;
+        rec.secondStageReferences = (rec.secondStageReferences ?? 0) + s2.memoryReferences;
+      }
+    }
     rec.levels.push(level);
     const name = entryName(geo.name);
     if (!present) return fail(baseErr, `${name} not present`);
@@ -224,7 +232,7 @@ export function walkPageTables(tm: TableMemory, ctx: WalkContext, linear: number
     rec.rights = { ...rights };
     rec.global = ctx.pge && (lo & 0x100) !== 0;
     rec.dirty = ((opts.setAccessedDirty ? lo | want : lo) & D_BIT) !== 0;
-    rec.memoryReferences = rec.entryReads + rec.adWrites;
+    rec.memoryReferences = rec.entryReads + rec.adWrites + (rec.secondStageReferences ?? 0);
     return rec;
   }
   return fail(baseErr, 'internal: walk ended without a leaf');

@@ -21,10 +21,16 @@ export interface NestedOptions {
   vpid: boolean;
   /** Paging-structure caches for the 2-D walk (off by default, to show the full cost). */
   walkCaches: boolean;
+  /** EPT walk length (EPTP bits 5:3 + 1): 4 (default) or 5 (5-level EPT). */
+  eptLevels?: 4 | 5;
 }
 
 export interface ParavirtOptions {
-  /** Guest-physical page where the VMM places the (read-only) p2m table for the guest to read. */
+  /**
+   * Guest-physical page where the VMM places the (read-only) p2m table for the guest to read:
+   * one qword per guest page, so 32 pages for 64 MiB. 0xc0 fits guests up to 128 MiB below the
+   * teaching kernel's page-table area (0x100000).
+   */
   p2mPage: number;
 }
 
@@ -37,5 +43,5 @@ export interface ModeOptions {
 export const DEFAULT_MODE_OPTIONS: ModeOptions = {
   shadow: { sync: 'trace', rootCacheSize: 4 },
   nested: { eptPageSize: '4k', accessedDirty: false, vpid: true, walkCaches: false },
-  paravirt: { p2mPage: 0xff },
+  paravirt: { p2mPage: 0xc0 },
 };

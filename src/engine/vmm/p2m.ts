@@ -42,6 +42,16 @@ export class P2m {
     return mpn;
   }
 
+  /**
+   * Backs `ppn` with a frame the caller already allocated to this VM (a contiguous run for a
+   * large EPT page), replacing any previous frame, which the caller copies and releases.
+   */
+  backWith(ppn: number, mpn: number): void {
+    if (ppn < 0 || ppn >= this.pages) throw new RangeError(`guest page ${ppn} is outside VM ${this.owner}'s memory`);
+    if (this.map[ppn] < 0) this.backed++;
+    this.map[ppn] = mpn;
+  }
+
   /** Every (ppn, mpn) pair backed, ascending by ppn. */
   entries(): [number, number][] {
     const out: [number, number][] = [];

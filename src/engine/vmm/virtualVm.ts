@@ -112,6 +112,6 @@ export function createVirtualVm(machine: Machine, mode: VirtualMode, options: Vi
   const instance = def.create(ctx);
   monitor.handlers.push(...(instance.handlers ?? []));
   vm = new Vm(merged, { mode, cpuMemory: machine.memory.bytes, guestMemory: guest, vmx: monitor, mmuFor: (i) => instance.mmuFor(i) }, bus);
-  machine.add(vm, monitor);
+  machine.add(vm, monitor, { vmId, p2m, instance });
   return { vm, monitor, instance, p2m };
 }

@@ -1,0 +1,135 @@
+// The `paravirt` memory mode: Xen-style direct paging. The guest knows it is virtualized
+// (CPUID 0x40000001 eax = 3), reads its p2m from a read-only copy in its own memory, writes
+// machine frame numbers into its page tables, and changes them only through validated
+// hypercalls; the hardware MMU then walks those tables directly — no shadow tables, no EPT.
+// See docs/vmm/paravirt.md.
+import type { ExitAction, ExitingCpu, ExitRequest } from '../../cpu/vmxPort';
+import { defaultControls } from '../controls';
+import type { ExecutionControls } from '../controls';
+import { ExitReason } from '../exitReasons';
+import type { ModeContext, ModeDefinition, ModeInstance } from '../virtualVm';
+import type { ModeOptions } from '../options';
+import { Mmu } from '../../mmu/mmu';
+import { FrameTypes, hex } from './frameTypes';
+import { Hypercalls } from './hypercalls';
+import { ParavirtMmuPort } from './paravirtPort';
+import { auditParavirt } from './audit';
+
+const PAGE = 4096;
+const CR0_WP = 1 << 16;
+const CR0_PG = 0x80000000;
+const CR4_PAE = 1 << 5;
+const CR4_LA57 = 1 << 12;
+const EFER_LME = 1 << 8;
+const GP = 13;
+
+/** What tests and the UI can inspect of one paravirtual VM beyond the ModeInstance contract. */
+export interface ParavirtInstance extends ModeInstance {
+  types: FrameTypes;
+  hypercalls: Hypercalls;
+  ports: ParavirtMmuPort[];
+  /** Guest pages holding the p2m copy: [first ppn, page count]. */
+  p2mCopy: { page: number; pages: number };
+}
+
+function controls(): ExecutionControls {
+  return {
+    ...defaultControls(),
+    // A PV guest loads CR3 only through NEW_BASEPTR: MOV CR3 exits and is refused with #GP.
+    cr3LoadExiting: true,
+    // Hypercalls are not VM entries/exits on real Xen PV and flush nothing: VPID keeps the
+    // guest's TLB entries across our VMCALL exits, so a missing INVLPG stays visible.
+    enableVpid: true,
+    // Turning paging on (and WP) is checked: 4-level long-mode paging with CR0.WP=1 only.
+    cr0GuestHostMask: (CR0_PG | CR0_WP) >>> 0,
+  };
+}
+
+function create(ctx: ModeContext): ParavirtInstance {
+  const { machine, p2m, options } = ctx;
+  // A PV domain is fully populated when it is built. Back pages from the top down so the p2m
+  // is visibly not the identity (guest page 0 gets the highest frame of the run).
+  for (let ppn = p2m.pages - 1; ppn >= 0; ppn--) p2m.back(ppn);
+
+  // The read-only p2m copy: one qword per guest page, at options.paravirt.p2mPage.
+  const page = options.paravirt.p2mPage;
+  const pages = Math.ceil((p2m.pages * 8) / PAGE);
+  if (!(Number.isInteger(page) && page >= 0 && page + pages <= p2m.pages)) {
+    throw new Error(`paravirt: the p2m copy (${pages} pages at guest page ${hex(page)}) does not fit in the VM's ${p2m.pages} pages`);
+  }
+  const types = new FrameTypes(machine, ctx.vmId, (cause) => flushAll(cause, 0));
+  for (let i = 0; i < pages; i++) {
+    const mpn = p2m.lookup(page + i);
+    types.readOnly[mpn] = 1;
+    machine.frames.setUse(mpn, 'vmm');
+  }
+  for (let ppn = 0; ppn < p2m.pages; ppn++) {
+    const mpn = p2m.lookup(page + Math.floor(ppn / 512));
+    types.writeEntry(mpn, ppn % 512, BigInt(p2m.lookup(ppn)));
+  }
+
+  const ports: ParavirtMmuPort[] = [];
+  const vpids: number[] = [];
+  const nowhere = machine.size;
+
+  function flushAll(cause: string, vcpu: number): void {
+    let removed = 0;
+    for (const port of ports) removed += port.mmu.tlb.flushVpid(port.mmu.vpid, false).entriesRemoved;
+    types.tlbFlushed();
+    types.flushes++;
+    if (ctx.bus.wants['tlb-flush'] && ports.length > 0) {
+      const c = ctx.vcpu(vcpu);
+      ctx.bus.emit({ kind: 'tlb-flush', scope: 'all', cause: `paravirt: ${cause}`, entriesRemoved: removed, icount: c.icount, vcpu, rip: c.ripValue });
+    }
+  }
+
+  const hypercalls = new Hypercalls({
+    types, bus: ctx.bus,
+    port: (i) => ports[i],
+    vcpu: (i) => ctx.vcpu(i),
+    vcpuCount: () => ports.length,
+    flushAll,
+  });
+
+  const onVmcall = (cpu: ExitingCpu, req: ExitRequest): ExitAction | undefined =>
+    req.reason === ExitReason.VMCALL ? hypercalls.handle(cpu) : undefined;
+
+  const onCrAccess = (cpu: ExitingCpu, req: ExitRequest): ExitAction | undefined => {
+    if (req.reason !== ExitReason.CR_ACCESS) return undefined;
+    const q = Number(req.qualification);
+    const cr = q & 15;
+    const accessType = (q >> 4) & 3;
+    if (accessType !== 0) return undefined;
+    if (cr === 3) return { kind: 'inject', vector: GP, errorCode: 0 };
+    if (cr !== 0) return undefined;
+    const value = Number(BigInt.asUintN(32, cpu.getReg((q >> 8) & 15)));
+    if ((value & CR0_PG) === 0) return undefined;
+    const v = ctx.vcpu(cpu.index);
+    // The validation assumes the hardware walks 4-level tables and honours read-only
+    // mappings at CPL 0; anything else would let the guest write its own tables.
+    const ok = (value & CR0_WP) !== 0 && (v.cr4 & CR4_PAE) !== 0 && (v.cr4 & CR4_LA57) === 0 && (v.efer & EFER_LME) !== 0;
+    return ok ? undefined : { kind: 'inject', vector: GP, errorCode: 0 };
+  };
+
+  return {
+    types, hypercalls, ports, p2mCopy: { page, pages },
+    mmuFor(i) {
+      const { tlb, vpid } = ctx.hostTlb(i);
+      const mmu = new Mmu(machine.bytes, tlb, { maxPhyAddr: ctx.maxPhyAddr });
+      mmu.vpid = vpid;
+      const port = new ParavirtMmuPort(mmu, p2m, (mfn) => types.readOnly[mfn] === 1 || types.isTable(mfn), nowhere);
+      ports[i] = port;
+      vpids[i] = vpid;
+      types.base[i] = -1;
+      return { port, tlb };
+    },
+    handlers: [onVmcall, onCrAccess],
+    audit: () => auditParavirt({ types, p2m, p2mPage: page, p2mPages: pages, tlb: ports[0]?.mmu.tlb ?? null, vpids }),
+  };
+}
+
+export const paravirtMode: ModeDefinition = {
+  mode: 'paravirt',
+  controls: (_options: ModeOptions) => controls(),
+  create,
+};
