@@ -21,7 +21,7 @@ const USAGE = `usage:
   vmem run FILE [--mode native|shadow|nested|paravirt] [--compare MODE,MODE...] [--max-steps N]
                [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
                [--define NAME=VALUE]... [--shadow-sync trace|unsync] [--ept-page 4k|2m|1g]
-               [--ept-ad] [--no-vpid] [--walk-caches]
+               [--ept-ad] [--no-vpid] [--walk-caches] [--audit]
   vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
   vmem help`;
 
@@ -83,6 +83,7 @@ function cmdRun(args: string[]): void {
       'ept-ad': { type: 'boolean', default: false },
       'no-vpid': { type: 'boolean', default: false },
       'walk-caches': { type: 'boolean', default: false },
+      audit: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
@@ -109,6 +110,7 @@ function cmdRun(args: string[]): void {
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
   const base: RunOptions = {
     maxSteps,
+    audit: values.audit,
     memoryBytes: memoryMiB * 1024 * 1024,
     tlb: { entries, ways },
     modeOptions: {

@@ -4,7 +4,6 @@
 import type { EngineEvent, EventKind } from './events';
 import { vectorName } from './cpu/exceptions';
 import type { Vm } from './vm';
-import type { Tlb } from './mmu';
 import type { Monitor } from './vmm/monitor';
 
 const COUNTED: EventKind[] = ['page-fault', 'exception', 'interrupt', 'invlpg', 'invpcid', 'cr3-write', 'cr-write', 'msr-write', 'tlb-flush', 'halt', 'stop'];
@@ -70,17 +69,7 @@ export class Statistics {
   }
 
   snapshot(): StatisticsSnapshot {
-    let hits = 0;
-    let misses = 0;
-    let flushes = 0;
-    let entriesFlushed = 0;
-    for (const t of this.vm.tlbs as readonly Tlb[]) {
-      const c = t.counters();
-      hits += c.hits;
-      misses += c.misses;
-      flushes += c.flushes;
-      entriesFlushed += c.entriesFlushed;
-    }
+    const { hits, misses, flushes, entriesFlushed } = this.vm.tlbCounters;
     return {
       instructions: this.vm.icount,
       faults: { pageFaults: this.pageFaults, hiddenFaults: this.hiddenFaults, byAccess: { ...this.byAccess }, notPresent: this.notPresent, protection: this.protection, exceptions: { ...this.exceptions } },

@@ -7,7 +7,7 @@ import type { GuestMemory } from './memory/guestMemory';
 import { Vcpu, IoBus } from './cpu/cpu';
 import type { MmuPort } from './cpu/mmuPort';
 import type { VmxPort } from './cpu/vmxPort';
-import type { Tlb } from './mmu/tlb';
+import type { Tlb, TlbCounters } from './mmu/tlb';
 import { Devices } from './devices';
 import type { Segment } from './program';
 
@@ -61,8 +61,11 @@ export class Vm {
   readonly bus: EventBus;
   readonly vcpus: Vcpu[] = [];
   readonly mmus: MmuPort[] = [];
-  /** The hardware TLB of each vCPU. */
+  /** The hardware TLB of each vCPU (the host's shared TLB under a hypervisor). */
   readonly tlbs: Tlb[] = [];
+  /** TLB activity while this VM ran (its share of a shared host TLB). */
+  readonly tlbCounters: TlbCounters = emptyCounters();
+  private hardwareTlbs: Tlb[] = [];
   readonly devices: Devices;
   private nextVcpu = 0;
 
@@ -84,6 +87,7 @@ export class Vm {
       if (i > 0) cpu.state = 'halted';
       this.vcpus.push(cpu);
     }
+    this.hardwareTlbs = [...new Set(this.tlbs)];
     this.devices.onStartVcpu = (index, rip) => {
       const cpu = this.vcpus[index];
       if (!cpu || cpu.state === 'running') return;
@@ -115,6 +119,17 @@ export class Vm {
    * call at the next instruction boundary; run(1) single-steps.
    */
   run(budget: number): RunResult {
+    // The TLB may be the host's, shared with other VMs: what changes in it while this VM runs
+    // is this VM's (no cost per access: two snapshots per call).
+    const before = this.hardwareTlbs.map((t) => t.counters());
+    try {
+      return this.runSlices(budget);
+    } finally {
+      this.hardwareTlbs.forEach((t, i) => addDelta(this.tlbCounters, before[i], t.counters()));
+    }
+  }
+
+  private runSlices(budget: number): RunResult {
     let executed = 0;
     const slice = this.options.sliceInstructions;
     let idle = 0;
@@ -150,5 +165,20 @@ export class Vm {
   shutdown(code: number): void {
     this.devices.exitCode = code;
     for (const c of this.vcpus) if (c.state !== 'stopped') c.stop('shutdown', `guest requested shutdown with status ${code}`);
+  }
+}
+
+function emptyCounters(): TlbCounters {
+  return { hits: 0, misses: 0, flushes: 0, entriesFlushed: 0, hitsByAccess: { read: 0, write: 0, fetch: 0 }, missesByAccess: { read: 0, write: 0, fetch: 0 } };
+}
+
+function addDelta(into: TlbCounters, a: TlbCounters, b: TlbCounters): void {
+  into.hits += b.hits - a.hits;
+  into.misses += b.misses - a.misses;
+  into.flushes += b.flushes - a.flushes;
+  into.entriesFlushed += b.entriesFlushed - a.entriesFlushed;
+  for (const k of ['read', 'write', 'fetch'] as const) {
+    into.hitsByAccess[k] += b.hitsByAccess[k] - a.hitsByAccess[k];
+    into.missesByAccess[k] += b.missesByAccess[k] - a.missesByAccess[k];
   }
 }

@@ -116,4 +116,25 @@ describe('vmem CLI', () => {
       }
     }
   });
+  it('a scenario runs two VMs on one machine, each in its own mode, and reports the frames by owner and use', () => {
+    const r = vmem('run', 'examples/two-vms.json', '--json');
+    assert.equal(r.code, 0, r.err);
+    const m = JSON.parse(r.out);
+    assert.deepEqual(m.vms.map((v: { name: string; mode: string; exit: { ok: boolean } }) => [v.name, v.mode, v.exit.ok]), [['shadowed', 'shadow', true], ['nested', 'nested', true]]);
+    assert.match(m.vms[0].console, /B: line 5/);
+    assert.match(m.vms[1].console, /booted, 32-bit two-level paging/);
+    assert.ok(m.frames.byOwner.shadowed['shadow-pt'] > 0);
+    assert.ok(m.frames.byOwner.nested.ept > 0);
+    assert.ok(m.vms[0].exits.byReason['1 external interrupt'] > 0, 'quantum ends are external-interrupt exits');
+    const owned = Object.values(m.frames.byOwner as Record<string, Record<string, number>>).reduce((a, c) => a + Object.values(c).reduce((x, y) => x + y, 0), 0);
+    assert.equal(owned + m.frames.free, m.frames.total);
+  });
+
+  it('a bad scenario says where and what was expected', () => {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, JSON.stringify({ vms: [{ program: 'x.s', mode: 'warp' }] }));
+    const r = vmem('run', f);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /vms\[0\]\.mode: expected one of/);
+  });
 });

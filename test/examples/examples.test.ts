@@ -24,7 +24,8 @@ function run(file: string, variant: Variant, mode: MemoryMode): RunSummary {
   const result = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: variant.defines });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   assert.ok(result.ok, `${file} does not assemble:\n` + errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
-  return runProgram(result, { maxSteps: MAX_STEPS, mode });
+  // The MMU audit runs throughout (every 500 instructions, to keep the suite quick).
+  return runProgram(result, { maxSteps: MAX_STEPS, mode, audit: true, auditEvery: 500 });
 }
 
 /** Console output of the first mode run per (file, variant): every other mode must match it. */

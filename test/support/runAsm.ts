@@ -11,7 +11,8 @@ export function assembleOk(src: string): ReturnType<typeof assembleText> {
 
 export function runAsm(src: string, options: RunOptions = {}): RunSummary & { events: EngineEvent[] } {
   const events: EngineEvent[] = [];
-  const s = runProgram(assembleOk(src), { maxSteps: 1_000_000, ...options, trace: (e) => events.push(e) });
+  // The MMU audit is on in every engine test that runs under a hypervisor (a no-op natively).
+  const s = runProgram(assembleOk(src), { maxSteps: 1_000_000, audit: true, ...options, trace: (e) => events.push(e) });
   return Object.assign(s, { events });
 }
 
