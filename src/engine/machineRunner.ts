@@ -36,9 +36,9 @@ export interface MachineSummary {
 export function startMachine(input: MachineInput): { machine: Machine; vms: { vm: Vm; stats: Statistics; name: string }[] } {
   const machine = new Machine({ memoryBytes: input.memoryBytes, quantum: input.quantum, tlb: { ...DEFAULT_TLB_CONFIG, ...input.tlb } });
   const vms = input.vms.map((v) => {
-    const { vm, monitor } = createVirtualVm(machine, v.mode, { ...v });
+    const { vm, monitor, instance } = createVirtualVm(machine, v.mode, { ...v });
     vm.load(v.program.segments, v.program.entry ?? v.program.segments[0]?.address ?? 0);
-    return { vm, stats: new Statistics(vm, monitor), name: v.name };
+    return { vm, stats: new Statistics(vm, monitor, instance.stats ? () => instance.stats!() : null), name: v.name };
   });
   return { machine, vms };
 }

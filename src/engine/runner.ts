@@ -61,6 +61,7 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
   let vm: Vm;
   let machine: Machine | null = null;
   let monitor: Monitor | null = null;
+  let modeStats: (() => Record<string, number>) | null = null;
   if (mode === 'native') vm = createNativeVm(options).vm;
   else {
     const guestBytes = options.memoryBytes ?? 64 * 1024 * 1024;
@@ -71,10 +72,12 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
     const v = createVirtualVm(machine, mode, options);
     vm = v.vm;
     monitor = v.monitor;
+    const inst = v.instance;
+    if (inst.stats) modeStats = () => inst.stats!();
   }
   const entry = program.entry ?? program.segments[0]?.address ?? 0;
   vm.load(program.segments, entry);
-  const stats = new Statistics(vm, monitor);
+  const stats = new Statistics(vm, monitor, modeStats);
   return { vm, stats, machine, monitor };
 }
 

@@ -28,6 +28,8 @@ export interface StatisticsSnapshot {
   memory: { touchedFrames: number };
   /** VM exits (none in native mode): the total and counts keyed "reason name". */
   exits: { total: number; byReason: Record<string, number> };
+  /** The memory mode's own counters (ModeInstance.stats); empty in native mode. */
+  vmm: Record<string, number>;
 }
 
 export class Statistics {
@@ -41,7 +43,11 @@ export class Statistics {
   private readonly interrupts = { timer: 0, software: 0 };
   private readonly disposers: (() => void)[] = [];
 
-  constructor(private readonly vm: Vm, private readonly monitor: Monitor | null = null) {
+  constructor(
+    private readonly vm: Vm,
+    private readonly monitor: Monitor | null = null,
+    private readonly modeStats: (() => Record<string, number>) | null = null,
+  ) {
     for (const k of COUNTED) this.disposers.push(vm.bus.on(k, (e) => this.count(e)));
   }
 
@@ -78,6 +84,7 @@ export class Statistics {
       events: { ...this.events },
       memory: { touchedFrames: this.vm.mem.touchedFrames },
       exits: { total: this.monitor?.totalExits ?? 0, byReason: this.monitor?.countsByName() ?? {} },
+      vmm: this.modeStats?.() ?? {},
     };
   }
 }

@@ -28,6 +28,8 @@ export function formatSummary(program: string, s: RunSummary): string {
     lines.push(`hidden faults  ${n(s.faults.hiddenFaults)} (handled by the VMM, never seen by the guest)`);
     const ex = Object.entries(s.exits.byReason).map(([k, v]) => `${k} ${n(v)}`).join(', ');
     lines.push(`VM exits       ${n(s.exits.total)}${ex ? ': ' + ex : ''}`);
+    const vmm = Object.entries(s.vmm).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+    if (vmm) lines.push(`VMM            ${vmm}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -43,6 +45,7 @@ export function formatComparison(program: string, runs: readonly RunSummary[]): 
     ['hidden page faults', ...runs.map((r) => n(r.faults.hiddenFaults))],
     ['VM exits', ...runs.map((r) => n(r.exits.total))],
     ...reasons.map((k): [string, ...string[]] => [`  ${k}`, ...runs.map((r) => n(r.exits.byReason[k] ?? 0))]),
+    ...[...new Set(runs.flatMap((r) => Object.keys(r.vmm)))].map((k): [string, ...string[]] => [k, ...runs.map((r) => (k in r.vmm ? n(r.vmm[k]) : '—'))]),
     ['TLB hit rate', ...runs.map((r) => `${(r.tlb.hitRate * 100).toFixed(2)}%`)],
     ['TLB misses', ...runs.map((r) => n(r.tlb.misses))],
     ['console identical', ...runs.map((r) => (r.console === runs[0].console ? 'yes' : 'NO'))],

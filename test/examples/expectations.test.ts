@@ -12,7 +12,7 @@ function summary(over: { console?: string; status?: number | null; reason?: RunS
     faults: { pageFaults: over.pageFaults ?? 0, hiddenFaults: 0, byAccess: { read: 0, write: 0, fetch: 0 }, notPresent: 0, protection: 0, exceptions: {} },
     interrupts: { timer: 0, software: 0 },
     tlb: { hits: 0, misses: 0, flushes: 0, entriesFlushed: 0, hitRate: 0 },
-    events: {}, memory: { touchedFrames: 0 }, exits: { total: 0, byReason: {} },
+    events: {}, memory: { touchedFrames: 0 }, exits: { total: 0, byReason: {} }, vmm: {},
   };
 }
 

@@ -51,6 +51,11 @@ export interface ModeInstance {
   handlers?: ExitHandler[];
   /** The MMU audit: every invariant violated right now, in words (empty when all hold). */
   audit?(): string[];
+  /**
+   * The mode's own counters, named for the reader ("shadow roots reused", "2-D walk references",
+   * "hypercalls rejected", ...): run summaries and `--compare` show them.
+   */
+  stats?(): Record<string, number>;
 }
 
 export interface ModeDefinition {

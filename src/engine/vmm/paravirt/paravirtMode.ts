@@ -113,6 +113,11 @@ function create(ctx: ModeContext): ParavirtInstance {
 
   return {
     types, hypercalls, ports, p2mCopy: { page, pages },
+    stats: () => {
+      const out: Record<string, number> = { hypercalls: hypercalls.counts.calls, 'hypercalls rejected': hypercalls.counts.rejected, 'TLB flushes by the VMM': types.flushes };
+      for (const [name, n] of Object.entries(hypercalls.counts.byName)) out[`hypercall ${name}`] = n;
+      return out;
+    },
     mmuFor(i) {
       const { tlb, vpid } = ctx.hostTlb(i);
       const mmu = new Mmu(machine.bytes, tlb, { maxPhyAddr: ctx.maxPhyAddr });
