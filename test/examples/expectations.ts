@@ -7,7 +7,7 @@
 //                               expect-console[32]: … applies only where a define has value 32
 //   ; modes: native shadow nested     the memory modes it runs in (default: native, shadow,
 //                               nested — those built in); expect-min[shadow]: … applies to one mode
-import type { RunSummary } from '../../src/engine/runner';
+import type { RunOptions, RunSummary } from '../../src/engine/runner';
 
 export type CounterName = keyof typeof COUNTERS;
 
@@ -46,6 +46,20 @@ const LINE_RE = /^\s*;\s*expect-([a-z-]+)(?:\[([^\]]+)\])?:\s?(.*)$/;
 const VARIANTS_RE = /^\s*;\s*variants:\s*(.*)$/m;
 const MODES_RE = /^\s*;\s*modes:\s*(.*)$/m;
 export const DEFAULT_EXAMPLE_MODES = ['native', 'shadow', 'nested'];
+
+/**
+ * The configurations an example may name in `; modes:`: a memory mode, or a mode with options.
+ * `exact` ones must print exactly what the first one prints; the others model a difference the
+ * architecture (or a VMM's documented choice) allows, and say so in their expectations.
+ */
+export const EXAMPLE_CONFIGS: Record<string, { mode: string; modeOptions?: RunOptions['modeOptions']; exact: boolean }> = {
+  native: { mode: 'native', exact: true },
+  shadow: { mode: 'shadow', exact: true },
+  nested: { mode: 'nested', exact: true },
+  paravirt: { mode: 'paravirt', exact: false },
+  'shadow-unsync': { mode: 'shadow', modeOptions: { shadow: { sync: 'unsync' } }, exact: false },
+  'nested-2m': { mode: 'nested', modeOptions: { nested: { eptPageSize: '2m' } }, exact: true },
+};
 
 /** The memory modes an example declares (`; modes: native shadow`), or the default ones. */
 export function parseModes(source: string): string[] {
