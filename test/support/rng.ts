@@ -24,3 +24,9 @@ export function rng(seed: number): Rng {
     big64: () => (BigInt(u32()) << 32n) | BigInt(u32()),
   };
 }
+
+/** The same generator as a function returning floats in [0, 1). */
+export function rngFloat(seed: number): () => number {
+  const r = rng(seed);
+  return () => r.u32() / 4294967296;
+}

@@ -3,18 +3,8 @@ import { AssembleResult, assemble, bytesAt, memoryFiles } from '../../../src/eng
 import { decode } from '../../../src/engine/isa/encoding';
 import { MNEMONICS } from '../../../src/engine/isa/opcodes';
 import { REG16, REG32, REG64, REG8 } from '../../../src/engine/isa/registers';
+import { rngFloat as rng } from '../../support/rng';
 
-/** mulberry32: a tiny seeded PRNG so every failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = `; a small kernel-like program
 .equ PAGE, 0x1000

@@ -1,17 +1,9 @@
 // Shared by the MMU tests: a seeded RNG and 64-bit entry access over PhysicalMemory.
 import { PhysicalMemory } from '../../../src/engine/memory/physicalMemory';
+import { rngFloat } from '../../support/rng';
 
-/** mulberry32: small, seeded, good enough to sample a product space reproducibly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded RNG (test/support/rng.ts) so every sample of the product space is reproducible. */
+export const rng = rngFloat;
 
 export function write64(mem: PhysicalMemory, pa: number, v: bigint): void {
   mem.write32(pa, Number(v & 0xffffffffn));
