@@ -81,7 +81,9 @@ export function workloadTable(rows: WorkloadRow[]): string {
   return lines.join('\n');
 }
 
-if (require.main === module) {
+// Run as a script only (not when bench/main.ts, bundled into dist/bench.js, imports it: there
+// `require.main === module` would hold for the bundle).
+if (/virtualization\.js$/.test(process.argv[1] ?? '')) {
   const iterations = Number(process.env.BENCH_ITERATIONS ?? 3_000_000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2_000);
   const loop: Record<string, number | string>[] = [];

@@ -9,8 +9,8 @@ import {
 } from './pagingMode';
 import type { PagingMode } from './pagingMode';
 import { NativeTableMemory } from './tableMemory';
-import type { SecondStage, TableMemory } from './tableMemory';
-import { Tlb, TLB_D, TLB_U, TLB_W, TLB_X } from './tlb';
+import type { FastMiss, SecondStage, TableMemory } from './tableMemory';
+import { Tlb, TLB_D, TLB_GUEST_DIRTY, TLB_U, TLB_W, TLB_X } from './tlb';
 import type { FlushResult } from './tlb';
 import { paePdpteReserved, walkPageTables } from './walker';
 import type { WalkContext, WalkOptions } from './walker';
@@ -32,6 +32,13 @@ export interface MmuOptions {
    */
   secondStage?: SecondStage;
 }
+
+/**
+ * Nested paging: the guest-physical base of each combined TLB entry marked TLB_GUEST_DIRTY, per
+ * host TLB (shared by every vCPU using it). Read only while that flag is set, and the flag is
+ * set only together with this value (any other fill of the slot clears it).
+ */
+const GPA_BY_TLB = new WeakMap<Tlb, Float64Array>();
 
 /** TLB PCID tag of guest-physical mappings (second stage only, first stage off). */
 export const GUEST_PHYSICAL_PCID = -1;
@@ -62,8 +69,26 @@ export class Mmu {
 
   private vpidTag = 0;
   fault: PageFault | null = null;
+
   /** The last walk made on a TLB miss (probes do not change it): the UI's "Translation" scope. */
-  lastWalk: WalkRecord | null = null;
+  get lastWalk(): WalkRecord | null {
+    if (this.lastWalkLazy) {
+      // Built on demand from the entries the fast 2-D walk kept (see FastMiss).
+      this.lastWalkLazy = false;
+      this.lastWalkRecord = this.fast!.materialize();
+    }
+    return this.lastWalkRecord;
+  }
+
+  set lastWalk(rec: WalkRecord | null) {
+    this.lastWalkLazy = false;
+    this.lastWalkRecord = rec;
+  }
+
+  private lastWalkRecord: WalkRecord | null = null;
+  private lastWalkLazy = false;
+  /** Nested paging: the second stage's fast path for warm 2-D walks, if it offers one. */
+  private readonly fast: FastMiss | null = null;
   /** Called on every TLB miss before the walk; set only while someone listens (EventBus.wants). */
   onMiss: ((linear: number, access: AccessCode) => void) | null = null;
 
@@ -86,6 +111,8 @@ export class Mmu {
   private readonly memoSlot = new Int32Array(3);
   private readonly memoKey = new Int32Array(3);
   private readonly memoEpoch = new Float64Array(3).fill(-1);
+  /** Nested paging: see GPA_BY_TLB. */
+  private readonly slotGpa: Float64Array | null = null;
 
   constructor(mem: PhysicalMemory, readonly tlb: Tlb, options: MmuOptions = {}) {
     const m = options.maxPhyAddr ?? 40;
@@ -93,6 +120,12 @@ export class Mmu {
     this.maxPhyAddr = m;
     this.tableMemory = options.tableMemory ?? new NativeTableMemory(mem);
     this.secondStage = options.secondStage ?? null;
+    if (this.secondStage !== null) {
+      let g = GPA_BY_TLB.get(tlb);
+      if (!g) GPA_BY_TLB.set(tlb, (g = new Float64Array(tlb.totalSlots)));
+      this.slotGpa = g;
+      this.fast = this.secondStage.createFastMiss?.() ?? null;
+    }
     this.ctx = {
       mode: 'none', cr3: 0, maxPhyAddr: m, wp: false, pse: false, pge: false, nxe: false, smep: false, smap: false,
       pdpteLo: new Uint32Array(4), pdpteHi: new Uint32Array(4),
@@ -190,6 +223,20 @@ export class Mmu {
     const tlb = this.tlb;
     tlb.missCount[access]++;
     if (this.onMiss) this.onMiss(linear, access);
+    if (access === 1 && this.slotGpa !== null) {
+      const pa = this.secondStageWrite(linear, user, ac);
+      if (pa >= 0) return pa;
+    }
+    const fast = this.fast;
+    if (fast !== null && fast.tryMiss(this.ctx, linear, access, user, ac)) {
+      this.lastWalkLazy = true;
+      const slot = tlb.insertBits(linear, fast.pageSize, fast.frameBase, fast.write, fast.user, fast.execute, fast.global, fast.guestDirty && fast.writable, this.pcid, this.vpid);
+      if (slot >= 0 && fast.guestDirty && !fast.writable) {
+        tlb.flags[slot] |= TLB_GUEST_DIRTY;
+        this.slotGpa![slot] = fast.gpaBase;
+      }
+      return fast.frameBase + (linear % fast.pageSize);
+    }
     const rec = walkPageTables(this.tableMemory, this.ctx, linear, ACCESS_NAMES[access], user, { setAccessedDirty: true, ac });
     this.lastWalk = rec;
     if (!rec.ok) {
@@ -214,9 +261,39 @@ export class Mmu {
     if (m.cacheable) {
       const rights = rec.rights ?? { write: false, user: false, execute: false };
       const r = m.executable ? rights : { ...rights, execute: false };
-      this.tlb.insert(linear, m.pageSize, m.frameBase, r, rec.global ?? false, (rec.dirty ?? false) && m.writable, this.pcid, this.vpid);
+      const guestDirty = rec.dirty ?? false;
+      const slot = this.tlb.insert(linear, m.pageSize, m.frameBase, r, rec.global ?? false, guestDirty && m.writable, this.pcid, this.vpid);
+      if (slot >= 0 && guestDirty && !m.writable) {
+        // Only the second stage keeps this entry clean: remember where its gpa is.
+        this.tlb.flags[slot] |= TLB_GUEST_DIRTY;
+        this.slotGpa![slot] = (rec.physical ?? 0) - (linear % m.pageSize);
+      }
     }
     return m.frameBase + (linear % m.pageSize);
+  }
+
+  /**
+   * A write missing only because the second stage kept a combined entry clean (EPT D clear, or
+   * EPT read-only): natively the guest half would be a dirty hit, so the guest's tables are not
+   * walked again (that would expose a change the guest has not flushed yet) — only the EPT is,
+   * for the write (setting its D, or raising the violation). -1: walk as usual.
+   */
+  private secondStageWrite(linear: number, user: boolean, ac: boolean): number {
+    const tlb = this.tlb;
+    const slot = tlb.find(linear, this.pcid, this.vpid);
+    if (slot < 0) return -1;
+    const f = tlb.flags[slot];
+    const key = (user ? 2 : 0) + (ac ? 1 : 0);
+    if (!(f & TLB_GUEST_DIRTY) || this.allowed[(((f | TLB_D) >> 1) & 15) * 12 + 4 + key] !== 1) return -1;
+    const offset = linear - tlb.base[slot];
+    const ok = this.secondStage!.recheckWrite?.(this.slotGpa![slot] + offset, linear, { user: (f & TLB_U) !== 0, execute: (f & TLB_X) !== 0 }) ?? false;
+    if (!ok) return -1;
+    tlb.markDirty(slot);
+    tlb.flags[slot] &= ~TLB_GUEST_DIRTY;
+    // What a lookup returns for this slot changed: memos must look again.
+    tlb.epoch++;
+    tlb.touch(slot);
+    return tlb.frame[slot] + offset;
   }
 
   private pcidFor(cr3: number, cr4: number): number {

@@ -4,6 +4,7 @@
 // without changing the walker.
 import type { PhysicalMemory } from '../memory/physicalMemory';
 import type { SecondStageWalk, WalkRecord } from './walkRecord';
+import type { WalkContext } from './walker';
 
 export interface TableMemory {
   /** One aligned 32-bit half of an entry (entries are 4 or 8 bytes). */
@@ -39,6 +40,41 @@ export interface CombinedMapping {
  */
 export interface SecondStage {
   translateFinal(rec: WalkRecord, linear: number): CombinedMapping;
+  /**
+   * A write through a cached combined entry whose guest half is dirty and writable, but which
+   * the second stage kept not-dirty: the second-stage walk of gpa for a write alone (it may
+   * throw a VM exit). True when the entry may now be marked dirty.
+   */
+  recheckWrite?(gpa: number, linear: number, guest: { user: boolean; execute: boolean }): boolean;
+  /** A fast path for the common 2-D walk (one per MMU: it keeps that MMU's last walk). */
+  createFastMiss?(): FastMiss | undefined;
+}
+
+/**
+ * The simulator's shortcut for a TLB miss whose 2-D walk has no side effects (every entry
+ * present, well-formed, A (and D) already set, the access allowed at both stages): it reads
+ * the entries into preallocated arrays and builds no record. The WalkRecord — exactly the one
+ * the full walk would have made — is materialised from those entries only when someone asks.
+ * Anything else (a fault, an exit, an A/D write, a walk cache) makes tryMiss return false
+ * having changed nothing, and the MMU makes the full walk.
+ */
+export interface FastMiss {
+  tryMiss(ctx: WalkContext, linear: number, access: 0 | 1 | 2, user: boolean, ac: boolean): boolean;
+  /** Results of the last successful tryMiss (the combined mapping and the guest half). */
+  frameBase: number;
+  pageSize: number;
+  /** Guest rights (U/S, R/W accumulated; X with the second stage's X folded in). */
+  write: boolean;
+  user: boolean;
+  execute: boolean;
+  global: boolean;
+  guestDirty: boolean;
+  /** Second stage allows writes and its D is set. */
+  writable: boolean;
+  /** Guest-physical base of the combined page. */
+  gpaBase: number;
+  /** The record of the last successful tryMiss. */
+  materialize(): WalkRecord;
 }
 
 export class NativeTableMemory implements TableMemory {

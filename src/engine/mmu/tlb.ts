@@ -57,6 +57,12 @@ export const TLB_U = 4;
 export const TLB_X = 8;
 export const TLB_D = 16;
 export const TLB_G = 32;
+/**
+ * Nested paging: the guest half of this combined entry is dirty and allows writes, only the
+ * second stage (EPT read-only or EPT D clear) keeps TLB_D off — a write then re-checks the EPT
+ * alone instead of re-walking the guest's tables (which natively it would not re-read).
+ */
+export const TLB_GUEST_DIRTY = 64;
 
 export class Tlb {
   readonly config: TlbConfig;
@@ -134,6 +140,11 @@ export class Tlb {
 
   /** Caches a translation (replacing any entry for the same page and tags) and returns its slot. */
   insert(linear: number, pageSize: number, frame: number, rights: Rights, global: boolean, dirty: boolean, pcid: number, vpid: number): number {
+    return this.insertBits(linear, pageSize, frame, rights.write, rights.user, rights.execute, global, dirty, pcid, vpid);
+  }
+
+  /** insert() with the rights as flags (no object: the nested fast walk's fill). */
+  insertBits(linear: number, pageSize: number, frame: number, write: boolean, user: boolean, execute: boolean, global: boolean, dirty: boolean, pcid: number, vpid: number): number {
     const existing = this.find(linear, pcid, vpid);
     if (existing >= 0) this.invalidate(existing);
     const large = pageSize > 4096;
@@ -152,7 +163,7 @@ export class Tlb {
     this.pcid[slot] = pcid;
     this.vpid[slot] = vpid;
     this.epoch++;
-    this.flags[slot] = TLB_VALID | (rights.write ? TLB_W : 0) | (rights.user ? TLB_U : 0) | (rights.execute ? TLB_X : 0) | (dirty ? TLB_D : 0) | (global ? TLB_G : 0);
+    this.flags[slot] = TLB_VALID | (write ? TLB_W : 0) | (user ? TLB_U : 0) | (execute ? TLB_X : 0) | (dirty ? TLB_D : 0) | (global ? TLB_G : 0);
     if (large) this.largeValid++;
     this.touch(slot);
     return slot;

@@ -82,7 +82,32 @@ export class Ept {
     return mpn * PAGE_SIZE;
   }
 
+  /** While set, walk() reads these saved entry halves in order instead of memory (see replayWalk). */
+  private replaySrc: Uint32Array | null = null;
+  private replayPos = 0;
+
+  /**
+   * The record of a walk made earlier by the fast 2-D walk, rebuilt from the entries it read
+   * (lo, hi pairs in walk order): exactly what walk() would have recorded then. Only walks that
+   * needed no A/D write and no cache are replayed, so a side-effect-free walk is the same walk.
+   */
+  replayWalk(gpa: number, access: EptAccess, purpose: SecondStageWalk['purpose'], entries: Uint32Array): SecondStageWalk {
+    this.replaySrc = entries;
+    this.replayPos = 0;
+    try {
+      return this.walk(gpa, access, { purpose, setAccessedDirty: false, caches: null }).walk;
+    } finally {
+      this.replaySrc = null;
+    }
+  }
+
   private read(addr: number): [number, number] {
+    const r = this.replaySrc;
+    if (r !== null) {
+      const i = this.replayPos;
+      this.replayPos = i + 2;
+      return [r[i], r[i + 1]];
+    }
     const b = this.machine.bytes;
     return [b.read32(addr) >>> 0, b.read32(addr + 4) >>> 0];
   }

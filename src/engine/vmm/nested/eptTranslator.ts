@@ -5,7 +5,8 @@
 // throws an EptExit, aborting the access: the nested MMU port catches it.
 import type { PhysicalMemory } from '../../memory/physicalMemory';
 import { PAGE_SIZE } from '../../memory/frame';
-import type { CombinedMapping, SecondStage, TableMemory } from '../../mmu/tableMemory';
+import type { CombinedMapping, FastMiss, SecondStage, TableMemory } from '../../mmu/tableMemory';
+import { FastTwoDWalk } from './fastWalk';
 import type { SecondStageWalk, WalkAccess, WalkRecord } from '../../mmu/walkRecord';
 import type { Ept, EptAccess, EptWalkResult } from './ept';
 import { EptExit } from './eptExit';
@@ -104,6 +105,26 @@ export class EptTranslator implements TableMemory, SecondStage {
       throw new EptExit(r.fault, this.tableContext(gpa, 'write', true), r.walk);
     }
     this.machine.write32(r.walk.mpa!, low32);
+  }
+
+  /** The fast warm-walk path (not with walk caches, whose fills and counts only the full walk models). */
+  createFastMiss(): FastMiss | undefined {
+    return this.caches === null ? new FastTwoDWalk(this.ept, this.machine, this.guestBytes, this) : undefined;
+  }
+
+  /** Second-stage writes re-checked without a guest walk (see Mmu.secondStageWrite). */
+  writeRechecks = 0;
+
+  recheckWrite(gpa: number, linear: number, guest: { user: boolean; execute: boolean }): boolean {
+    if (gpa >= this.guestBytes) return false;
+    const r = this.walkGpa(gpa, 'write', 'final');
+    if (r.fault) {
+      // The guest half allows the write (U/S and X as cached); the EPT does not.
+      const ctx: EptAccessContext = { gpa, linear, final: true, access: 'write', readModifyWrite: false, guest: { user: guest.user, write: true, executeDisable: !guest.execute } };
+      throw new EptExit(r.fault, ctx, r.walk);
+    }
+    this.writeRechecks++;
+    return r.walk.rights!.write && r.dirty;
   }
 
   translateFinal(rec: WalkRecord, linear: number): CombinedMapping {
