@@ -1,10 +1,10 @@
 // One vCPU: fetch (through the MMU) → predecoded instruction → execute. Faults abort the
 // instruction by throwing the FAULT sentinel; the run loop delivers them through the IDT.
 // Registers are 64-bit values in two Int32Array halves: no BigInt on the hot path.
-import { Insn } from '../isa/instruction';
+import { BREAKPOINT_OP, Insn } from '../isa/instruction';
 import { decode, MAX_INSN_LENGTH } from '../isa/encoding';
 import { Form, Op } from '../isa/opcodes';
-import { Frame, PAGE_SIZE } from '../memory/frame';
+import { Frame, PAGE_SIZE, checkWatch } from '../memory/frame';
 import type { PhysicalMemory } from '../memory/physicalMemory';
 import type { EventBus } from '../events';
 import { AluResult, ArithFlags, add64, addSub, fromBig, logic, logic64, maskLo, shift, sub64, toBig, toSignedBig } from './alu';
@@ -14,13 +14,16 @@ import { CR0_VALID, CR4_VALID, Cr0, Cr4, EFER_WRITABLE, Efer, Msr, Rflags } from
 import { CpuState, cpuStateFromHalves } from './cpuState';
 import type { ExitRequest, VmxPort } from './vmxPort';
 import { CrAccessType, ExitReason, InterruptionType, crAccessQualification, interruptionInfo, ioQualification } from '../vmm/exitReasons';
-import { ExecInsn, Kind, specialise } from './insnKind';
+import { ExecInsn, Kind, breakpointInsn, specialise } from './insnKind';
 import { HitReplay, hitReplayOf } from './hitReplay';
 
 /** Thrown (never constructed per fault) to unwind a faulting instruction. */
 export const FAULT = { fault: true };
 /** faultVector of an instruction aborted because the VM was stopped (engineLimit). */
 const ENGINE_LIMIT = -2;
+/** faultVector of an instruction not executed because a breakpoint stopped the vCPU before it. */
+const BREAKPOINT_STOP = -3;
+
 
 const TWO32 = 4294967296;
 /** RFLAGS bits that exist: CF PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID (and bit 1). */
@@ -80,6 +83,10 @@ export class Vcpu {
   vmx: VmxPort | null = null;
   /** Set by requestPause(); run() returns at the next instruction boundary. */
   pauseRequested = false;
+  /** Set when the last stop was a breakpoint (the machine-physical address of the instruction). */
+  breakpointHit: number | null = null;
+  private resumeRip = NaN;
+  private resumeIcount = -1;
   stopReason = '';
   /** Why the vCPU stopped for good (null while it has not). */
   stopKind: 'halted' | 'triple-fault' | 'shutdown' | 'error' | null = null;
@@ -406,6 +413,18 @@ export class Vcpu {
    */
   requestPause(): void {
     this.pauseRequested = true;
+    // Drop the code-page memo: the fast loop then looks at pauseRequested before the next fetch,
+    // whichever path (a fast store hitting a watch, an event listener) asked.
+    this.codeEpoch = -1;
+  }
+
+  /**
+   * Resume from a breakpoint stop: the breakpoint at the current rip is stepped over once (its
+   * instruction runs) if it is the first instruction to retire from now on.
+   */
+  resumeFromBreakpoint(): void {
+    this.resumeRip = this.rip;
+    this.resumeIcount = this.icount;
   }
 
   /** Timer and pending interrupts. Returns true when an interrupt was delivered. */
@@ -489,7 +508,7 @@ export class Vcpu {
     const err = this.faultError;
     this.faultVector = -1;
     // ENGINE_LIMIT, or the VMM stopped the VM mid-instruction (an MMU port's fatal exit): nothing to deliver.
-    if (v === ENGINE_LIMIT || this.state === 'stopped') return;
+    if (v === ENGINE_LIMIT || v === BREAKPOINT_STOP || this.state === 'stopped') return;
     this.interrupt(v, err, true);
   }
 
@@ -762,6 +781,10 @@ export class Vcpu {
     const off = pa & 0xfff;
     if (f.decoded !== null) invalidateDecoded(f, off, size);
     const v = f.view;
+    if (f.watch !== null) {
+      this.writeWatched(f, off, size, lo, hi);
+      return;
+    }
     if (size === 8) {
       v.setInt32(off, lo, true);
       v.setInt32(off + 4, hi, true);
@@ -798,6 +821,10 @@ export class Vcpu {
       rp.replayHit(Access.WRITE, this.wrSlot);
       const f = this.wrFrame;
       if (f.decoded !== null) invalidateDecoded(f, d, 8);
+      if (f.watch !== null) {
+        this.writeWatched(f, d, 8, lo, hi);
+        return;
+      }
       if ((d & 3) === 0) {
         const w = this.wrWords;
         w[d >> 2] = lo;
@@ -806,6 +833,18 @@ export class Vcpu {
       return;
     }
     this.store(lin, 8, lo, hi);
+  }
+
+  /** A store into a frame with data breakpoints: done, then the watcher is told (x86 data breakpoints trap after the write). */
+  private writeWatched(f: Frame, off: number, size: number, lo: number, hi: number): void {
+    const v = f.view;
+    if (size === 8) {
+      v.setInt32(off, lo, true);
+      v.setInt32(off + 4, hi, true);
+    } else if (size === 4) v.setInt32(off, lo, true);
+    else if (size === 2) v.setUint16(off, lo & 0xffff, true);
+    else f.data[off] = lo & 0xff;
+    checkWatch(f, off, size);
   }
 
   private loadUnaligned(d: number): void {
@@ -926,6 +965,7 @@ export class Vcpu {
     const f = pa + 2 <= this.mem.size ? this.frame(pa, false) : undefined;
     if (f === undefined) return this.raise(Vector.UD);
     const off = pa & 0xfff;
+    if (f.breakpoints !== null && f.breakpoints.has(off)) return this.fetchBreakpoint(f, off, pa, lin);
     let cache = f.decoded;
     if (cache === null) cache = f.decoded = new Array<Insn | undefined>(PAGE_SIZE);
     const hit = cache[off];
@@ -951,6 +991,30 @@ export class Vcpu {
     if (typeof d2 === 'string') return this.raise(Vector.UD);
     return specialise(d2);
   }
+
+  /**
+   * A fetch at a breakpoint: the pseudo-instruction (never cached, never memoised, so clearing
+   * the breakpoint needs no invalidation) wrapping whatever decodes there.
+   */
+  private fetchBreakpoint(f: Frame, off: number, pa: number, lin: number): ExecInsn {
+    this.codeEpoch = -1;
+    let orig: Insn | null = null;
+    const d = decode(f.data, off, PAGE_SIZE);
+    if (typeof d !== 'string') orig = specialise(d);
+    else if (d === 'truncated') {
+      const pa2 = this.xlate(this.nextPage(lin), Access.FETCH, this.cpl === 3);
+      const buf = this.fetchBuf;
+      const first = PAGE_SIZE - off;
+      for (let i = 0; i < MAX_INSN_LENGTH; i++) buf[i] = this.mem.read8(i < first ? pa + i : pa2 + (i - first));
+      const d2 = decode(buf, 0, MAX_INSN_LENGTH);
+      if (typeof d2 !== 'string') orig = specialise(d2);
+    }
+    const b = breakpointInsn(orig);
+    this.breakpointPa = pa;
+    return b;
+  }
+
+  private breakpointPa = -1;
 
   /** Sets the code-page memo after a translated fetch of `lin` (see the fields). */
   private rememberCodePage(lin: number, f: Frame, cache: (Insn | undefined)[]): void {
@@ -1044,6 +1108,7 @@ export class Vcpu {
   // ---------------------------------------------------------------- execute
 
   private execute(insn: Insn): void {
+    if (insn.op === BREAKPOINT_OP) return this.executeBreakpoint(insn);
     const next = this.rip + insn.length;
     const size = insn.size;
     const form = insn.form;
@@ -1283,6 +1348,20 @@ export class Vcpu {
     }
   }
 
+
+  private executeBreakpoint(b: Insn): void {
+    if (this.insnStart === this.resumeRip && this.icount === this.resumeIcount) {
+      this.resumeRip = NaN;
+      if (b.orig === null) this.raise(Vector.UD);
+      this.execute(b.orig);
+      return;
+    }
+    // Stop before the instruction: it does not retire, rip stays on it.
+    this.breakpointHit = this.breakpointPa;
+    this.requestPause();
+    this.faultVector = BREAKPOINT_STOP;
+    throw FAULT;
+  }
 
   private wrapRip(v: number): number {
     return this.longMode ? v : v >>> 0;

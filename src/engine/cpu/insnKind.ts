@@ -3,7 +3,7 @@
 // cases skip the generic operand and size dispatch. Kind.GENERIC runs the generic executor,
 // which stays the reference every specialised handler must agree with (see the differential
 // tests in test/engine/cpu).
-import { Insn } from '../isa/instruction';
+import { BREAKPOINT_OP, Insn } from '../isa/instruction';
 import { Form, Op } from '../isa/opcodes';
 
 export const Kind = {
@@ -99,4 +99,17 @@ export function specialise(d: Insn): ExecInsn {
   x.rel = d.rel;
   x.kind = kindOf(d);
   return x;
+}
+
+/**
+ * The pseudo-instruction the fetch returns at a breakpoint address: executing it stops the
+ * vCPU before the real instruction (`orig`) runs, unless the debugger is resuming from it.
+ */
+export function breakpointInsn(orig: Insn | null): ExecInsn {
+  const b = new ExecInsn();
+  b.op = BREAKPOINT_OP;
+  b.kind = Kind.GENERIC;
+  b.orig = orig;
+  b.length = orig?.length ?? 1;
+  return b;
 }

@@ -24,7 +24,15 @@ export class Insn {
   immHi = 0;
   /** Signed rel32 of REL forms. */
   rel = 0;
+  /**
+   * For the debugger's breakpoint pseudo-instruction (op BREAKPOINT_OP): the instruction at
+   * that address, or null when the bytes there do not decode (resuming then raises #UD).
+   */
+  orig: Insn | null = null;
 }
+
+/** Not an opcode byte (it does not fit one): the decoder never produces it, only breakpoints do. */
+export const BREAKPOINT_OP = 0x1ff;
 
 export function hasMemOperand(form: FormId): boolean {
   return form === Form.RM || form === Form.MR || form === Form.MI || form === Form.M;

@@ -1,7 +1,7 @@
 // Sparse physical memory: frames exist only once written, so a 4 GiB guest that touches
 // 40 pages costs 40 pages. Reads of untouched frames see zeros; addresses at or above `size`
 // are not backed: reads see all ones (as an x86 bus returns for a hole) and writes are dropped.
-import { Frame, PAGE_SHIFT, PAGE_SIZE } from './frame';
+import { Frame, PAGE_SHIFT, PAGE_SIZE, checkWatch } from './frame';
 import type { GuestMemory } from './guestMemory';
 
 export class PhysicalMemory implements GuestMemory {
@@ -43,6 +43,57 @@ export class PhysicalMemory implements GuestMemory {
     f.decoded = null;
   }
 
+  /**
+   * A debugger breakpoint on the instruction at physical address pa: any fetch of it, through
+   * any mapping, stops the vCPU before it runs. Returns false outside memory.
+   */
+  addBreakpoint(pa: number): boolean {
+    const f = this.frameForWrite(Math.floor(pa / PAGE_SIZE));
+    if (!f) return false;
+    const off = pa % PAGE_SIZE;
+    (f.breakpoints ??= new Set()).add(off);
+    // The fetch checks breakpoints before its cache: drop what is cached at that offset.
+    if (f.decoded !== null) f.decoded[off] = undefined;
+    return true;
+  }
+
+  removeBreakpoint(pa: number): void {
+    const f = this.frames.get(Math.floor(pa / PAGE_SIZE));
+    if (!f || !f.breakpoints) return;
+    f.breakpoints.delete(pa % PAGE_SIZE);
+    if (f.breakpoints.size === 0) f.breakpoints = null;
+  }
+
+  /**
+   * A data breakpoint: every store (by a vCPU, a page walk's A/D update, the VMM) that touches
+   * [pa, pa+length) calls onWrite afterwards. Ranges may not cross a frame: split them.
+   * Returns a function that removes it.
+   */
+  addWatch(pa: number, length: number, onWrite: (frame: Frame, offset: number, size: number) => void): () => void {
+    const remove: (() => void)[] = [];
+    let at = pa;
+    const end = pa + length;
+    while (at < end) {
+      const fn = Math.floor(at / PAGE_SIZE);
+      const f = this.frameForWrite(fn);
+      const stop = Math.min(end, (fn + 1) * PAGE_SIZE);
+      if (f) {
+        const range: [number, number] = [at % PAGE_SIZE, stop - at];
+        if (f.watch === null) f.watch = { ranges: [], onWrite };
+        const w = f.watch;
+        w.ranges.push(range);
+        w.onWrite = onWrite;
+        remove.push(() => {
+          const i = w.ranges.indexOf(range);
+          if (i >= 0) w.ranges.splice(i, 1);
+          if (w.ranges.length === 0 && f.watch === w) f.watch = null;
+        });
+      }
+      at = stop;
+    }
+    return () => remove.forEach((r) => r());
+  }
+
   /** Every frame written so far, ordered by number. */
   allFrames(): Frame[] {
     return [...this.frames.values()].sort((a, b) => a.number - b.number);
@@ -59,6 +110,7 @@ export class PhysicalMemory implements GuestMemory {
     if (!f) return;
     f.decoded = null;
     f.data[pa % PAGE_SIZE] = v;
+    if (f.watch !== null) checkWatch(f, pa % PAGE_SIZE, 1);
   }
 
   /** Little-endian read of 1, 2 or 4 bytes; may cross a frame boundary. */
@@ -83,6 +135,7 @@ export class PhysicalMemory implements GuestMemory {
       if (bytes === 4) f.view.setUint32(off, value >>> 0, true);
       else if (bytes === 2) f.view.setUint16(off, value & 0xffff, true);
       else f.data[off] = value & 0xff;
+      if (f.watch !== null) checkWatch(f, off, bytes);
       return;
     }
     for (let i = 0; i < bytes; i++) this.write8(pa + i, Math.floor(value / 2 ** (8 * i)) & 0xff);
