@@ -68,6 +68,8 @@ export class Vm {
   private hardwareTlbs: Tlb[] = [];
   readonly devices: Devices;
   private nextVcpu = 0;
+  /** The vCPU that ran last (the one a host interrupt would interrupt). */
+  lastVcpu: Vcpu | null = null;
 
   constructor(options: Partial<VmOptions>, platform: VmPlatform, bus = new EventBus()) {
     this.options = { ...DEFAULT_VM_OPTIONS, ...options };
@@ -137,6 +139,7 @@ export class Vm {
       const cpu = this.vcpus[this.nextVcpu];
       this.nextVcpu = (this.nextVcpu + 1) % this.vcpus.length;
       if (cpu.state === 'stopped') continue;
+      this.lastVcpu = cpu;
       const n = cpu.run(Math.min(slice, budget - executed));
       executed += n;
       idle = n === 0 ? idle + 1 : 0;

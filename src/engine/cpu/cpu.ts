@@ -1770,6 +1770,13 @@ export class Vcpu {
       }
       case Op.INVPCID: {
         this.requireCpl0();
+        // INVPCID exits under "INVLPG exiting" (with INVPCID enabled), as in VMX; the exit comes
+        // before the instruction's own checks and memory reads (SDM §26.1.1). The qualification
+        // is the memory operand's displacement.
+        if (this.vmx !== null && this.vmx.controls.invlpgExiting && this.vmExit({ reason: ExitReason.INVPCID, qualification: BigInt.asUintN(64, BigInt(insn.disp)), instructionLength: insn.length })) {
+          this.rip = next;
+          return;
+        }
         const type = this.lo[insn.r0] >>> 0;
         if (this.hi[insn.r0] !== 0 || type > 3) this.raise(Vector.GP, 0);
         const lin = this.ea(insn);
@@ -1786,11 +1793,6 @@ export class Vcpu {
           const top = aHi >> (this.laBits - 33);
           if (this.longMode && top !== 0 && top !== -1) this.raise(Vector.GP, 0);
           addr = this.linearOf(aLo, aHi);
-        }
-        // INVPCID exits under "INVLPG exiting" (with INVPCID enabled), as in VMX.
-        if (this.vmx !== null && this.vmx.controls.invlpgExiting && this.vmExit({ reason: ExitReason.INVPCID, qualification: 0n, guestLinear: this.canonical(addr), instructionLength: insn.length })) {
-          this.rip = next;
-          return;
         }
         const res = this.mmu.invpcid(type, pcidLo & 0xfff, addr);
         if (res === null) this.raise(Vector.GP, 0);

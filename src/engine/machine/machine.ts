@@ -50,6 +50,8 @@ export class Machine {
   private nextId = 1;
   private nextVpid = 1;
   private turn = 0;
+  /** Instructions the current VM has run of its quantum. */
+  private quantumUsed = 0;
 
   constructor(options: Partial<MachineOptions> = {}) {
     this.options = { ...DEFAULT_MACHINE_OPTIONS, ...options };
@@ -99,19 +101,30 @@ export class Machine {
     while (executed < budget && !this.stopped) {
       const vm = this.vms[this.turn % this.vms.length];
       if (vm.stopped) {
-        this.turn++;
+        this.nextTurn();
         continue;
       }
-      const r: RunResult = vm.run(Math.min(this.options.quantum, budget - executed));
+      // The quantum is the VM's share of the host CPU, however the caller slices its budget
+      // (a debugger stepping one instruction at a time does not end a VM's turn).
+      const r: RunResult = vm.run(Math.min(this.options.quantum - this.quantumUsed, budget - executed));
       executed += r.executed;
+      this.quantumUsed += r.executed;
       if (r.outcome === 'pause-requested') return { executed, outcome: 'pause-requested', vm };
-      const others = this.vms.some((v) => v !== vm && !v.stopped);
-      if (others && !vm.stopped) {
-        const cpu = vm.vcpus[0];
-        this.monitors.get(vm)?.record(cpu, { reason: ExitReason.EXTERNAL_INTERRUPT, qualification: 0n });
+      if (vm.stopped || this.quantumUsed >= this.options.quantum || r.executed === 0) {
+        const others = this.vms.some((v) => v !== vm && !v.stopped);
+        if (others && !vm.stopped && this.quantumUsed >= this.options.quantum) {
+          // The host timer ends the turn: an external-interrupt exit on the vCPU that was running.
+          const cpu = vm.lastVcpu ?? vm.vcpus[0];
+          this.monitors.get(vm)?.record(cpu, { reason: ExitReason.EXTERNAL_INTERRUPT, qualification: 0n });
+        }
+        this.nextTurn();
       }
-      this.turn++;
     }
     return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  private nextTurn(): void {
+    this.turn++;
+    this.quantumUsed = 0;
   }
 }

@@ -4,6 +4,8 @@
 import type { EventBus } from '../events';
 import type { ExitAction, ExitRequest, ExitingCpu, VmxPort } from '../cpu/vmxPort';
 import { CONTINUE, SKIP } from '../cpu/vmxPort';
+
+const UD: ExitAction = { kind: 'inject', vector: 6 };
 import type { ExecutionControls } from './controls';
 import { ExitReason, describeQualification, exitReasonName } from './exitReasons';
 import type { MemoryMode } from '../vm';
@@ -73,6 +75,9 @@ export class Monitor implements VmxPort {
       if (a) return a;
     }
     if (request.reason === ExitReason.CPUID) return this.emulateCpuid(cpu);
+    // No hypercall interface in this mode: the guest gets the #UD it would get natively
+    // (a paravirtual mode claims VMCALL with its own handler before this).
+    if (request.reason === ExitReason.VMCALL) return UD;
     return CONTINUE;
   }
 
