@@ -9,7 +9,7 @@ import type { AccessCode, FlushResult, MmuFault, MmuPort } from '../../cpu/mmuPo
 import type { HitReplay } from '../../cpu/hitReplay';
 import { Mmu, ACCESS_NAMES } from '../../mmu/mmu';
 import type { Tlb } from '../../mmu/tlb';
-import { TLB_VALID, TLB_W } from '../../mmu/tlb';
+import { TLB_D, TLB_G, TLB_U, TLB_VALID, TLB_W, TLB_X } from '../../mmu/tlb';
 import { NativeTableMemory } from '../../mmu/tableMemory';
 import type { TableMemory } from '../../mmu/tableMemory';
 import { CR0_WP, CR4_PCIDE, CR4_PSE, CR4_SMAP, CR4_SMEP, currentPcid, selectPagingMode } from '../../mmu/pagingMode';
@@ -21,7 +21,7 @@ import { PF_P } from '../../mmu/pfErrorCode';
 import { PAGE_SIZE } from '../../memory/frame';
 import type { ModeContext } from '../virtualVm';
 import { ExitReason, InterruptionType, interruptionInfo } from '../exitReasons';
-import { ACC_ALL, ACC_U, ACC_W, ACC_X, levelIndex, levelShift, shadowFormat } from './spteFormat';
+import { ACC_ALL, ACC_U, ACC_W, ACC_X, GV_D, GV_U, GV_W, GV_X, levelIndex, levelShift, shadowFormat } from './spteFormat';
 import type { ShadowPage, ShadowTables } from './shadowTables';
 
 export interface ShadowFault extends MmuFault {
@@ -36,6 +36,25 @@ export interface RootEntry {
   sp: ShadowPage;
   pdpteLo: Uint32Array;
   pdpteHi: Uint32Array;
+}
+
+/** Marks a valid guest view of a hardware TLB slot (beside GV_W|U|X|D). */
+const GV_VALID = 16;
+
+/**
+ * A hardware TLB entry a miss found before walking (a hit whose shadow rights fell short of the
+ * access): saved, because the failed shadow walk drops it, as a #PF drops the page's entry.
+ */
+interface MissedEntry {
+  /** Bumped per hardware miss; the entry belongs to miss number `seq`. */
+  seq: number;
+  page: number;
+  frame: number;
+  flags: number;
+  pcid: number;
+  gfn: number;
+  /** The guest's view: GV_W|U|X|D. */
+  bits: number;
 }
 
 interface PendingZap {
@@ -90,6 +109,20 @@ export class ShadowMmu implements MmuPort, HitReplay {
   private emulatedAt = -1;
   /** Guest large pages the shadow split into 4 KiB sptes: linear base → size, for INVLPG of any address inside. */
   private readonly split = new Map<number, number>();
+  /**
+   * The guest's view of each hardware TLB slot this vCPU filled: the rights and D bit a native
+   * TLB entry for the same translation holds, and its guest frame. The hardware entry (built
+   * from the spte) may allow less — a traced frame or a clean page is read-only in the shadow —
+   * and an access the guest view allows is, natively, a TLB *hit*: the VMM must serve it from
+   * the cached translation without walking the guest's tables (which may have changed without
+   * INVLPG) and without setting A/D. Valid while base and frame still match the slot.
+   */
+  private readonly gvBase: Float64Array;
+  private readonly gvFrame: Float64Array;
+  private readonly gvGfn: Float64Array;
+  private readonly gvBits: Uint8Array;
+  private missSeq = 0;
+  private readonly missed: MissedEntry = { seq: -1, page: -1, frame: 0, flags: 0, pcid: 0, gfn: -1, bits: 0 };
 
   constructor(
     private readonly ctx: ModeContext,
@@ -100,6 +133,10 @@ export class ShadowMmu implements MmuPort, HitReplay {
   ) {
     this.hw = new Mmu(ctx.machine.bytes, tlb, { maxPhyAddr: ctx.maxPhyAddr, tableMemory: new NativeTableMemory(ctx.machine.bytes) });
     this.hw.vpid = vpid;
+    this.gvBase = new Float64Array(tlb.totalSlots).fill(-1);
+    this.gvFrame = new Float64Array(tlb.totalSlots);
+    this.gvGfn = new Float64Array(tlb.totalSlots);
+    this.gvBits = new Uint8Array(tlb.totalSlots);
     this.hitReplay = this.hw;
     this.hw.onMiss = (linear, access) => this.onHardwareMiss(linear, access);
     this.guestTm = new GuestTableMemory(ctx);
@@ -126,8 +163,13 @@ export class ShadowMmu implements MmuPort, HitReplay {
 
   translate(linear: number, access: AccessCode, user: boolean, ac: boolean): number {
     if (this.pagingOff) return this.direct(linear);
+    const misses = this.missSeq;
     const pa = this.hw.translate(linear, access, user, ac);
-    if (pa >= 0) return pa;
+    if (pa >= 0) {
+      // A fill from sptes already there: remember the guest's view of the new entry.
+      if (misses !== this.missSeq) this.noteFill(linear);
+      return pa;
+    }
     return this.shadowFault(linear, access, user, ac);
   }
 
@@ -154,21 +196,30 @@ export class ShadowMmu implements MmuPort, HitReplay {
 
   private shadowFault(linear: number, access: AccessCode, user: boolean, ac: boolean): number {
     this.settle();
+    const m = this.missed;
+    const page = linear - (linear & 0xfff);
+    const cached = m.seq === this.missSeq && m.page === page ? { ...m } : null;
     if (access === 1 && this.emulatedAt === this.ctx.vcpu(this.index).icount) {
       // The vCPU translates both halves of a page-crossing store twice (check, then store):
       // the same instruction's store to a traced page was emulated already — one exit per page.
-      for (const e of this.emulated) if (linear - e.page >= 0 && linear - e.page < PAGE_SIZE && e.user === user) return e.machinePage + (linear - e.page);
+      for (const e of this.emulated) {
+        if (linear - e.page >= 0 && linear - e.page < PAGE_SIZE && e.user === user) {
+          if (cached) this.reinsert(cached, false);
+          return e.machinePage + (linear - e.page);
+        }
+      }
     }
     const hwErr = this.hw.fault?.errorCode ?? 0;
     const g = this.guestCtx;
-    const rec = walkPageTables(this.guestTm, g, linear, ACCESS_NAMES[access], user, { setAccessedDirty: true, ac });
-    this.lastWalk = rec;
     const cpu = this.ctx.vcpu(this.index);
     const gva = cpu.canonical(linear);
     this.ctx.monitor.record(cpu, {
       reason: ExitReason.EXCEPTION_NMI, qualification: gva, guestLinear: gva,
       interruptionInfo: interruptionInfo(14, InterruptionType.HARDWARE_EXCEPTION, true), errorCode: hwErr,
     });
+    if (cached && this.nativeAllows(cached.bits, access, user, ac)) return this.servedFromTlb(linear, access, user, cached, gva, hwErr);
+    const rec = walkPageTables(this.guestTm, g, linear, ACCESS_NAMES[access], user, { setAccessedDirty: true, ac });
+    this.lastWalk = rec;
     if (!rec.ok) {
       // A true fault: what the guest's own walk reports, delivered by the vCPU (injection).
       this.fault = { errorCode: rec.errorCode ?? 0, linear, reason: `${rec.reason ?? 'page fault'} (true fault, injected)`, walk: rec };
@@ -179,22 +230,16 @@ export class ShadowMmu implements MmuPort, HitReplay {
     const gfn = Math.floor(gpa / PAGE_SIZE);
     const rights = rec.rights ?? { write: false, user: false, execute: false };
     const write = access === 1;
-    const traced = write && this.tables.isTraced(gfn);
     const wp0 = write && !user && !rights.write && !g.wp;
     let reason: string;
     let result = -1;
-    if (traced) {
-      // Memory tracing: the guest is writing one of its page tables. Fill the page read-only,
-      // let this one store through, and zap what the written entries produced.
-      this.install(rec, linear, { write: false, user: rights.user, execute: rights.execute, global: leaf.flags.g }, false);
-      result = this.tracedWrite(gfn, gpa, gva);
-      this.rememberEmulated(linear, result, user);
-      reason = 'write to a traced guest page table (emulated)';
-    } else if (wp0 && (g.smep || g.smap)) {
+    if (wp0 && (g.smep || g.smap)) {
       // KVM's U=0 trick would defeat SMEP/SMAP: emulate this one store instead.
-      this.install(rec, linear, { write: false, user: rights.user, execute: rights.execute, global: leaf.flags.g }, false);
+      const bits = { write: false, user: rights.user, execute: rights.execute, global: leaf.flags.g };
+      this.install(rec, linear, bits, false);
       result = this.tables.machineFrame(gfn) * PAGE_SIZE + (gpa % PAGE_SIZE);
       this.rememberEmulated(linear, result, user);
+      this.insertEmulated(linear, rec, bits);
       reason = 'CR0.WP=0 supervisor write to a read-only page (emulated: SMEP/SMAP on)';
     } else {
       const dirty = rec.dirty ?? false;
@@ -202,18 +247,124 @@ export class ShadowMmu implements MmuPort, HitReplay {
         ? { write: true, user: false, execute: rights.execute, global: leaf.flags.g }
         : { write: rights.write && dirty, user: rights.user, execute: rights.execute, global: leaf.flags.g };
       this.install(rec, linear, bits, wp0);
-      if (wp0) reason = 'CR0.WP=0 supervisor write to a read-only page (spte U=0, W=1 as KVM)';
-      else if (!(hwErr & PF_P)) reason = `shadow miss; guest ${leaf.name === 'PT' ? 'PTE' : leaf.name + 'E (large page)'} present`;
-      else if (write && !leaf.flags.d) reason = 'first write to a clean page: guest D set (D-bit catch)';
-      else reason = 'shadow rights below the guest\'s (refilled)';
-      for (let tries = 0; tries < 3 && result < 0; tries++) result = this.hw.translate(linear, access, user, ac);
-      if (result < 0) throw new Error(`shadow MMU: fill for ${gva.toString(16)} did not resolve the fault (${this.hw.fault?.reason})`);
+      if (write && this.tables.isTraced(gfn)) {
+        // Memory tracing: the guest is writing one of its page tables (through any mapping of
+        // it — the fill above may itself have started tracing the frame, when the page maps a
+        // table on its own path). The page is filled read-only; this one store goes through,
+        // and what the written entries produced is zapped.
+        result = this.tracedWrite(gfn, gpa, gva);
+        this.rememberEmulated(linear, result, user);
+        this.insertEmulated(linear, rec, bits);
+        reason = 'write to a traced guest page table (emulated)';
+      } else {
+        if (wp0) reason = 'CR0.WP=0 supervisor write to a read-only page (spte U=0, W=1 as KVM)';
+        else if (!(hwErr & PF_P)) reason = `shadow miss; guest ${leaf.name === 'PT' ? 'PTE' : leaf.name + 'E (large page)'} present`;
+        else if (write && !leaf.flags.d) reason = 'first write to a clean page: guest D set (D-bit catch)';
+        else reason = 'shadow rights below the guest\'s (refilled)';
+        for (let tries = 0; tries < 3 && result < 0; tries++) result = this.hw.translate(linear, access, user, ac);
+        if (result >= 0) this.noteFill(linear);
+        else if (this.pending.length > 0) {
+          // A store earlier in this instruction changed an entry on this very path, and its
+          // zap is repeated until the instruction retires (settle): serve this access from the
+          // guest walk just made, as the native walk would.
+          result = this.tables.machineFrame(gfn) * PAGE_SIZE + (gpa % PAGE_SIZE);
+          this.insertEmulated(linear, rec, bits);
+        } else throw new Error(`shadow MMU: fill for ${gva.toString(16)} did not resolve the fault (${this.hw.fault?.reason})`);
+      }
     }
+    this.emitHidden(gva, hwErr, access, user, reason);
+    return result;
+  }
+
+  private emitHidden(gva: bigint, hwErr: number, access: AccessCode, user: boolean, reason: string): void {
     const bus = this.ctx.bus;
     if (bus.wants['page-fault']) {
+      const cpu = this.ctx.vcpu(this.index);
       bus.emit({ kind: 'page-fault', gva, errorCode: hwErr, access: ACCESS_NAMES[access], user, reason, hidden: true, icount: cpu.icount, vcpu: this.index, rip: cpu.ripValue });
     }
+  }
+
+  /** Would a native TLB entry with the guest's view `bits` satisfy the access (Mmu's permission rule)? */
+  private nativeAllows(bits: number, access: AccessCode, user: boolean, ac: boolean): boolean {
+    const g = this.guestCtx;
+    const u = (bits & GV_U) !== 0;
+    if (user && !u) return false;
+    if (access === 1 && ((!(bits & GV_W) && (user || g.wp)) || !(bits & GV_D))) return false;
+    if (access === 2 && (!(bits & GV_X) || (!user && u && g.smep))) return false;
+    if (access !== 2 && !user && u && g.smap && !ac) return false;
+    return true;
+  }
+
+  /**
+   * Natively this access hits the TLB: the hardware entry only lacked rights the shadow keeps
+   * back (a traced frame, a CR0.WP=0 entry). Serve it from the cached translation — no guest
+   * walk, no A/D — and put the entry back as the hit would leave it (most recently used).
+   */
+  private servedFromTlb(linear: number, access: AccessCode, user: boolean, cached: MissedEntry, gva: bigint, hwErr: number): number {
+    const off = linear - cached.page;
+    let result = cached.frame + off;
+    let reason = 'a native TLB hit: served from the cached guest translation';
+    let upgrade = false;
+    if (access === 1 && this.tables.isTraced(cached.gfn)) {
+      result = this.tracedWrite(cached.gfn, cached.gfn * PAGE_SIZE + off, gva);
+      this.rememberEmulated(linear, result, user);
+      reason = 'write to a traced guest page table through a cached translation (emulated)';
+    } else if (access === 1) {
+      // Not (or no longer) traced: the entry may write, as the guest's does.
+      upgrade = (cached.bits & (GV_W | GV_D)) === (GV_W | GV_D);
+      if (!upgrade) this.rememberEmulated(linear, result, user);
+    }
+    this.reinsert(cached, upgrade);
+    this.emitHidden(gva, hwErr, access, user, reason);
     return result;
+  }
+
+  /** Puts a saved hardware entry back (optionally writable and dirty), with its guest view. */
+  private reinsert(c: MissedEntry, writable: boolean): void {
+    const w = writable || (c.flags & TLB_W) !== 0;
+    const rights = { write: w, user: (c.flags & TLB_U) !== 0, execute: (c.flags & TLB_X) !== 0 };
+    const slot = this.hw.tlb.insert(c.page, PAGE_SIZE, c.frame, rights, (c.flags & TLB_G) !== 0, writable || (c.flags & TLB_D) !== 0, c.pcid, this.hw.vpid);
+    this.setView(slot, c.gfn, c.bits);
+  }
+
+  /**
+   * An access the VMM performed itself after a guest walk (a traced store, an emulated WP=0
+   * store): natively the walk filled a TLB entry, so the hardware TLB gets one too — read-only,
+   * so later writes still exit — with the guest's view of it.
+   */
+  private insertEmulated(linear: number, rec: WalkRecord, bits: { user: boolean; execute: boolean }): void {
+    const gfn = Math.floor((rec.physical ?? 0) / PAGE_SIZE);
+    const page = linear - (linear & 0xfff);
+    const rights = { write: false, user: bits.user, execute: bits.execute };
+    const slot = this.hw.tlb.insert(page, PAGE_SIZE, this.tables.machineFrame(gfn) * PAGE_SIZE, rights, rec.global ?? false, false, this.hw.currentPcid, this.hw.vpid);
+    this.setView(slot, gfn, this.viewOf(rec));
+  }
+
+  private viewOf(rec: WalkRecord): number {
+    const r = rec.rights ?? { write: false, user: false, execute: false };
+    return (r.write ? GV_W : 0) | (r.user ? GV_U : 0) | (r.execute ? GV_X : 0) | (rec.dirty ? GV_D : 0);
+  }
+
+  private setView(slot: number, gfn: number, bits: number): void {
+    if (slot < 0) return;
+    const t = this.hw.tlb;
+    this.gvBase[slot] = t.base[slot];
+    this.gvFrame[slot] = t.frame[slot];
+    this.gvGfn[slot] = gfn;
+    this.gvBits[slot] = bits | GV_VALID;
+  }
+
+  /** The hardware just filled an entry for `linear` from the sptes: its guest view is the leaf's. */
+  private noteFill(linear: number): void {
+    const t = this.hw.tlb;
+    const slot = t.find(linear, this.hw.currentPcid, this.hw.vpid);
+    if (slot < 0) return;
+    const leaf = this.leafSpte(linear);
+    if (!leaf) {
+      this.gvBits[slot] = 0;
+      return;
+    }
+    this.setView(slot, leaf.sp.leafGfn[leaf.index], leaf.sp.guestBits[leaf.index]);
   }
 
   /** Fills the shadow path for `linear` from a successful guest walk, ending in a leaf with `bits`. */
@@ -241,7 +392,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
       }
       const gfn = Math.floor((rec.physical ?? 0) / PAGE_SIZE);
       if (sp.level === 1) {
-        t.setLeaf(sp, L.index, gfn, bits, trick);
+        t.setLeaf(sp, L.index, gfn, bits, trick, this.viewOf(rec));
         return;
       }
       // A guest large page: split into 4 KiB sptes under direct pages (its machine frames need
@@ -255,7 +406,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
         base += k * 2 ** (levelShift(f, d.level) - 12);
         d = t.child(d, k, d.level - 1, base, role, true);
       }
-      t.setLeaf(d, levelIndex(f, 1, linear), gfn, bits, trick);
+      t.setLeaf(d, levelIndex(f, 1, linear), gfn, bits, trick, this.viewOf(rec));
       this.split.set(linear - (linear % span), span);
       return;
     }
@@ -296,6 +447,21 @@ export class ShadowMmu implements MmuPort, HitReplay {
 
   private onHardwareMiss(linear: number, access: AccessCode): void {
     this.settle();
+    // Save the entry this miss may drop (a hit whose rights fell short), with its guest view.
+    this.missSeq++;
+    const m = this.missed;
+    m.seq = -1;
+    const t = this.hw.tlb;
+    const slot = t.find(linear, this.hw.currentPcid, this.hw.vpid);
+    if (slot >= 0 && this.gvBits[slot] & GV_VALID && this.gvBase[slot] === t.base[slot] && this.gvFrame[slot] === t.frame[slot]) {
+      m.seq = this.missSeq;
+      m.page = t.base[slot];
+      m.frame = t.frame[slot];
+      m.flags = t.flags[slot];
+      m.pcid = t.pcid[slot];
+      m.gfn = this.gvGfn[slot];
+      m.bits = this.gvBits[slot] & ~GV_VALID;
+    }
     const bus = this.ctx.bus;
     if (bus.wants['tlb-miss']) {
       const cpu = this.ctx.vcpu(this.index);
@@ -430,10 +596,20 @@ export class ShadowMmu implements MmuPort, HitReplay {
   private invalidateShadow(linear: number, cause: string): void {
     const leaf = this.leafSpte(linear);
     let changed = 0;
+    const read = (gpa: number): number => this.ctx.guest.read32(gpa);
     if (leaf) {
       changed = this.tables.sync === 'unsync' && leaf.sp.unsync
-        ? this.tables.resync((gpa) => this.ctx.guest.read32(gpa), leaf)
+        ? this.tables.resync(read, leaf)
         : this.tables.zapEntry(leaf.sp, leaf.index);
+    }
+    if (this.tables.sync === 'unsync') {
+      // The guest PTE that maps `linear` now may also be shadowed by shadow pages this root does
+      // not reach yet — another root sharing the table, another role — and a later fill through
+      // them would find the stale spte. Resync that entry wherever it is shadowed. (Resyncing
+      // never touches the TLB, so doing more of it than needed is invisible to the guest.)
+      const rec = walkPageTables({ read32: read, writeAccessedDirty: () => undefined }, this.guestCtx, linear, 'read', false, { setAccessedDirty: false, ac: true });
+      const pt = rec.levels.find((L) => L.level === 1);
+      if (pt) changed += this.tables.resyncGuestEntry(read, Math.floor(pt.tableAddress / PAGE_SIZE), pt.index);
     }
     const bus = this.ctx.bus;
     if (bus.wants['shadow-sync']) {
@@ -485,15 +661,27 @@ export class ShadowMmu implements MmuPort, HitReplay {
     return removed;
   }
 
-  /** Drops this vCPU's hardware TLB entries that map machine address `mpa` (write-protection, WP change). */
-  flushMappingsOf(mpa: number, onlyWritable: boolean): void {
+  /**
+   * Takes W (and D) from this vCPU's hardware TLB entries that map machine address `mpa` (a frame
+   * just traced, a WP=0 spte zapped). They stay cached, as natively; a write through one exits
+   * and is served from its guest view (servedFromTlb).
+   */
+  writeProtectMappingsOf(mpa: number): void {
     const t = this.hw.tlb;
     const v = this.hw.vpid;
     for (let s = 0; s < t.totalSlots; s++) {
       const f = t.flags[s];
-      if (!(f & TLB_VALID) || t.vpid[s] !== v || (onlyWritable && !(f & TLB_W))) continue;
+      if (!(f & TLB_VALID) || t.vpid[s] !== v || !(f & (TLB_W | TLB_D))) continue;
       const d = mpa - t.frame[s];
-      if (d >= 0 && d < t.span[s]) t.flushPage(t.base[s] + d, t.pcid[s], v);
+      if (!(d >= 0 && d < t.span[s])) continue;
+      if (!(this.gvBits[s] & GV_VALID && this.gvBase[s] === t.base[s] && this.gvFrame[s] === t.frame[s])) {
+        t.flushPage(t.base[s] + d, t.pcid[s], v);
+        continue;
+      }
+      // A WP=0 entry (U cleared for W) gets the guest's U back: it must meet SMAP/SMEP as the guest's would.
+      t.flags[s] = (f & ~(TLB_W | TLB_D)) | (this.gvBits[s] & GV_U ? TLB_U : 0);
+      // What a lookup returns changed: the MMU's memo must look again.
+      t.epoch++;
     }
   }
 

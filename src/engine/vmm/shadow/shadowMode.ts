@@ -35,8 +35,8 @@ export function shadowControls(_options: ModeOptions): ExecutionControls {
 export function createShadow(ctx: ModeContext): ShadowInstance {
   const tables = new ShadowTables(ctx.machine, ctx.vmId, ctx.p2m, ctx.options.shadow.sync, ctx.maxPhyAddr);
   const mmus: ShadowMmu[] = [];
-  tables.flushHardware = (mpa, onlyWritable) => {
-    for (const m of mmus) m.flushMappingsOf(mpa, onlyWritable);
+  tables.writeProtectHardware = (mpa) => {
+    for (const m of mmus) m.writeProtectMappingsOf(mpa);
   };
   return {
     tables,

@@ -39,6 +39,12 @@ export interface ShadowPage {
   readonly guestHi: Uint32Array;
   /** Level 1: the guest frame each present leaf spte maps (-1 none). */
   readonly leafGfn: Float64Array;
+  /**
+   * Level 1: the guest's own view of each present leaf (GV_W|U|X|D: the rights and D bit the
+   * guest walk found), which a native TLB entry filled from it would hold — the hardware TLB
+   * entry made from the spte may have fewer (traced frame, D catch), see ShadowMmu.
+   */
+  readonly guestBits: Uint8Array;
 }
 
 export interface LeafBits {
@@ -71,8 +77,12 @@ export class ShadowTables {
   /** Leaf sptes made writable for a CR0.WP=0 supervisor write to a read-only page (U cleared), as KVM does. */
   readonly tricks = new Set<number>();
   readonly counters: ShadowCounters = { pagesCreated: 0, pagesFreed: 0, leafFills: 0, zaps: 0, writeProtects: 0 };
-  /** Set by the mode: drop hardware TLB entries (of this VM) that map machine address `mpa` (only writable ones if asked). */
-  flushHardware: (mpa: number, onlyWritable: boolean) => void = () => {};
+  /**
+   * Set by the mode: take W (and D) away from the hardware TLB entries (of this VM) that map
+   * machine address `mpa`. Not a flush: natively those entries would still be there, so they
+   * stay, and a write through one exits to the VMM, which serves it as the native hit it is.
+   */
+  writeProtectHardware: (mpa: number) => void = () => {};
   private formatKey = '';
   private hole = 0;
 
@@ -146,6 +156,7 @@ export class ShadowTables {
     const sp: ShadowPage = {
       mpn, level, gfn, direct, role, key, parents: 0, roots: 0, unsync: !direct && !traces, children: new Map(),
       guestLo: new Uint32Array(n), guestHi: new Uint32Array(n), leafGfn: new Float64Array(level === 1 ? n : 0).fill(-1),
+      guestBits: new Uint8Array(level === 1 ? n : 0),
     };
     this.pages.set(key, sp);
     this.byMpn.set(mpn, sp);
@@ -212,7 +223,7 @@ export class ShadowTables {
   }
 
   /** Installs a leaf spte mapping guest frame `gfn` with at most `bits` (W dropped on a traced frame). */
-  setLeaf(sp: ShadowPage, index: number, gfn: number, bits: LeafBits, trick: boolean): void {
+  setLeaf(sp: ShadowPage, index: number, gfn: number, bits: LeafBits, trick: boolean, guestBits: number): void {
     const f = this.fmt;
     this.clearLeaf(sp, index);
     const mpn = this.machineFrame(gfn);
@@ -222,6 +233,7 @@ export class ShadowTables {
     const hi = Math.floor(a / 2 ** 32) | (f.xd && !bits.execute ? SPTE_XD_HI : 0);
     this.writeSpte(sp, index, lo, hi);
     sp.leafGfn[index] = gfn;
+    sp.guestBits[index] = guestBits;
     const id = sp.mpn * PAGE_SIZE + index;
     if (mpn !== this.holeMpn) {
       let set = this.rmap.get(gfn);
@@ -279,8 +291,9 @@ export class ShadowTables {
 
   /**
    * Starts tracing a guest frame that now holds a shadowed guest table: mark the machine frame
-   * 'guest-pt', make every leaf spte mapping it read-only, and drop the hardware TLB entries that
-   * could still write it (KVM flushes after write-protecting; we flush only those entries).
+   * 'guest-pt', make every leaf spte mapping it read-only, and make the hardware TLB entries that
+   * could still write it read-only too (KVM flushes after write-protecting; a flush would make
+   * a guest that skipped INVLPG see its new PTEs sooner than natively).
    */
   private trace(gfn: number): void {
     const n = this.traced.get(gfn) ?? 0;
@@ -299,7 +312,7 @@ export class ShadowTables {
         this.counters.writeProtects++;
       }
     }
-    this.flushHardware(mpn * PAGE_SIZE, true);
+    this.writeProtectHardware(mpn * PAGE_SIZE);
   }
 
   private untrace(gfn: number): void {
@@ -328,7 +341,7 @@ export class ShadowTables {
     return n;
   }
 
-  /** Drops the CR0.WP=0 sptes (WP set again, or SMEP/SMAP turned on) and the hardware TLB entries built from them. */
+  /** Drops the CR0.WP=0 sptes (WP set again, or SMEP/SMAP turned on); hardware TLB entries built from them lose W. */
   dropTricks(): number {
     const ids = [...this.tricks];
     for (const id of ids) {
@@ -337,7 +350,7 @@ export class ShadowTables {
       const index = id % PAGE_SIZE;
       const gfn = sp.leafGfn[index];
       this.zapEntry(sp, index);
-      if (gfn >= 0) this.flushHardware(this.machineFrame(gfn) * PAGE_SIZE, true);
+      if (gfn >= 0) this.writeProtectHardware(this.machineFrame(gfn) * PAGE_SIZE);
     }
     this.tricks.clear();
     return ids.length;
@@ -364,6 +377,15 @@ export class ShadowTables {
     for (const sp of [...this.pages.values()]) {
       if (!sp.unsync || this.pages.get(sp.key) !== sp) continue;
       for (let i = 0; i < sp.leafGfn.length; i++) check(sp, i);
+    }
+    return n;
+  }
+
+  /** Unsync: resync entry `index` in every unsync shadow page of the guest table at `gfn`. */
+  resyncGuestEntry(readGuest: (gpa: number) => number, gfn: number, index: number): number {
+    let n = 0;
+    for (const sp of [...(this.byGfn.get(gfn) ?? [])]) {
+      if (sp.unsync && sp.level === 1 && this.pages.get(sp.key) === sp) n += this.resync(readGuest, { sp, index });
     }
     return n;
   }

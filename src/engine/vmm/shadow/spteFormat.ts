@@ -18,6 +18,12 @@ export const ACC_U = 2;
 export const ACC_X = 4;
 export const ACC_ALL = ACC_W | ACC_U | ACC_X;
 
+/** A guest translation's own rights and D bit (what a native TLB entry would cache). */
+export const GV_W = 1;
+export const GV_U = 2;
+export const GV_X = 4;
+export const GV_D = 8;
+
 export interface ShadowFormat {
   mode: Exclude<PagingMode, 'none'>;
   /** Bytes per entry: 4 (32-bit) or 8. */

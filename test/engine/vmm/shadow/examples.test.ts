@@ -3,7 +3,9 @@
 // instruction count, registers, the exceptions it handled with error codes and CR2 — and, under
 // trace, guest memory identical byte for byte (page-table A/D bits included).
 import { strict as assert } from 'node:assert';
-import { assembleExample, differingPages, exampleFiles, observe } from './shadowTestUtil';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES, assembleExample, differingPages, exampleFiles, observe } from './shadowTestUtil';
 import type { Observed } from './shadowTestUtil';
 
 const MAX = 5_000_000;
@@ -28,11 +30,16 @@ describe('shadow mode: examples behave as natively', () => {
         assert.equal(shadow.monitor!.exitCounts.get(0) ?? 0, pf.length);
         assert.equal(pf.filter((e) => e.kind === 'page-fault' && !e.hidden).length, native.events.filter((e) => e.kind === 'page-fault').length);
       });
-      it(`${file} PAGING=${paging}: unsync mode gives the same console and exit`, () => {
+      // An example may model unsync's difference (a sloppy guest sees a stale shadow entry
+      // longer than a TLB would keep it): its `expect-console[shadow-unsync]` lines say what.
+      const modelled = readFileSync(join(EXAMPLES, file), 'utf8')
+        .split('\n').map((l) => /^; expect-console\[shadow-unsync\]: (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+      it(`${file} PAGING=${paging}: unsync mode gives ${modelled.length ? 'its modelled console' : 'the same console'} and exit`, () => {
         const prog = assembleExample(file, paging);
         const native = observe(prog, { mode: 'native', maxSteps: MAX });
         const shadow = observe(prog, { mode: 'shadow', maxSteps: MAX, modeOptions: { shadow: { sync: 'unsync' } } });
-        assert.equal(shadow.console, native.console);
+        if (modelled.length === 0) assert.equal(shadow.console, native.console);
+        else for (const line of modelled) assert.ok(shadow.console.split('\n').includes(line), `missing modelled line: ${line}\n${shadow.console}`);
         assert.equal(shadow.exitCode, native.exitCode);
         assert.deepEqual(shadow.shadow!.audit!(), []);
       });
