@@ -51,6 +51,23 @@ export function createShadow(ctx: ModeContext): ShadowInstance {
       for (const m of mmus) m.settle();
       return auditShadow(ctx, tables, mmus);
     },
+    stats(): Record<string, number> {
+      const c = tables.counters;
+      let hits = 0;
+      let misses = 0;
+      for (const m of mmus) {
+        hits += m.rootStats.hits;
+        misses += m.rootStats.misses;
+      }
+      return {
+        'shadow roots reused': hits,
+        'shadow roots built': misses,
+        'shadow pages': tables.pages.size,
+        'shadow leaf fills': c.leafFills,
+        'shadow entries zapped': c.zaps,
+        'guest page tables traced': tables.traced.size,
+      };
+    },
   };
 }
 
