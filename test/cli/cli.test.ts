@@ -137,4 +137,18 @@ describe('vmem CLI', () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /vms\[0\]\.mode: expected one of/);
   });
+  it('--compare runs one program in several modes side by side, with the same console', () => {
+    const r = vmem('run', 'examples/demand-paging.s', '--compare', 'native,shadow,nested', '--json');
+    assert.equal(r.code, 0, r.err);
+    const { runs } = JSON.parse(r.out);
+    assert.deepEqual(runs.map((x: { mode: string }) => x.mode), ['native', 'shadow', 'nested']);
+    assert.ok(runs.every((x: { console: string }) => x.console === runs[0].console));
+    assert.ok(runs.every((x: { faults: { pageFaults: number } }) => x.faults.pageFaults === 9), 'true faults are the same everywhere');
+    assert.ok(runs[1].faults.hiddenFaults > 0, 'shadow takes hidden faults');
+    assert.ok(runs[2].exits.byReason['48 EPT violation'] > 0, 'nested takes EPT violations');
+    assert.ok(runs[1].vmm['shadow roots built'] >= 1);
+    const text = vmem('run', 'examples/demand-paging.s', '--compare', 'native,shadow');
+    assert.match(text.out, /hidden page faults +0 +\d+/);
+    assert.match(text.out, /console identical +yes +yes/);
+  });
 });
