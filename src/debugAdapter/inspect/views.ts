@@ -1,0 +1,73 @@
+// The custom requests' payloads (docs/views-protocol.md), each built on demand from the
+// engine's current state: the walk of one address, one vCPU's TLB, statistics, the machine
+// frame map, recent events. Table roots and entries are in tables.ts.
+import { frameRuns } from '../../engine/machine/frameTable';
+import type { FrameUse } from '../../engine/machine/frameTable';
+import type { WalkAccess } from '../../engine/mmu/walkRecord';
+import type { InspectTarget } from './target';
+import { vmById } from './target';
+import { hardwareMmu, probeTranslation } from './translation';
+import { toJson } from './json';
+import type { Json } from './json';
+import type { EventLog } from './eventLog';
+
+export interface WalkRequest {
+  vm: number;
+  vcpu: number;
+  /** The address as a number or a 0x string (64-bit). */
+  gva: string | number;
+  access?: WalkAccess;
+  user?: boolean;
+}
+
+/** Guest walk, EPT steps, shadow entry and agreement, TLB entry: everything the translation view draws. */
+export function walkPayload(t: InspectTarget, req: WalkRequest): Json {
+  const v = vmById(t, req.vm);
+  return toJson(probeTranslation(t, v, req.vcpu, BigInt(req.gva), req.access ?? 'read', req.user ?? false));
+}
+
+export function tlbPayload(t: InspectTarget, vm: number, vcpu: number): Json {
+  const v = vmById(t, vm);
+  const mmu = hardwareMmu(v, vcpu);
+  const tlb = v.vm.tlbs[vcpu];
+  if (!mmu || !tlb) return toJson({ vm, vcpu, entries: [] });
+  const entries = tlb.entries().map((e) => ({
+    slot: e.slot, set: e.set, way: e.way, large: e.large, vpid: e.vpid, pcid: e.pcid, vpn: e.vpn, linearBase: e.linearBase,
+    frame: e.frame, pageSize: e.pageSize, write: e.rights.write, user: e.rights.user, execute: e.rights.execute,
+    global: e.global, dirty: e.dirty, lastUse: e.lastUse, mine: e.vpid === mmu.vpid,
+  }));
+  return toJson({ vm, vcpu, vpid: mmu.vpid, pcid: mmu.currentPcid, capacity: tlb.totalSlots, counters: tlb.counters(), vmCounters: v.vm.tlbCounters, shared: v.vm.mode !== 'native', entries });
+}
+
+export function statisticsPayload(t: InspectTarget): Json {
+  return toJson({
+    instructions: t.vms.reduce((n, v) => n + v.vm.icount, 0),
+    vms: t.vms.map((v) => ({ vm: v.id, name: v.name, mode: v.vm.mode, ...(v.stats ? v.stats.snapshot() : { instructions: v.vm.icount }), modeStats: v.instance?.stats?.() ?? {} })),
+  });
+}
+
+export interface FrameMapRequest {
+  /** Only runs overlapping [fromMpn, toMpn) (the map view asks for what it shows). */
+  fromMpn?: number;
+  toMpn?: number;
+}
+
+export function frameMapPayload(t: InspectTarget, req: FrameMapRequest = {}): Json {
+  if (!t.machine) {
+    const v = t.vms[0];
+    return toJson({ native: true, total: v ? v.vm.mem.size / 4096 : 0, touched: v?.vm.mem.touchedFrames ?? 0, runs: [], owners: {} });
+  }
+  const frames = t.machine.memory.frames;
+  const census = frames.census();
+  const names = (o: number): string => (o === 0 ? 'hypervisor' : o < 0 ? 'free' : t.vms.find((v) => v.p2m?.owner === o)?.name ?? `vm${o}`);
+  const owners: Record<string, Record<FrameUse, number>> = {};
+  for (const [o, c] of census.byOwner) owners[names(o)] = c;
+  const from = req.fromMpn ?? 0;
+  const to = req.toMpn ?? frames.total;
+  const runs = frameRuns(frames).filter((r) => r.mpn < to && r.mpn + r.count > from).map((r) => ({ ...r, ownerName: names(r.owner) }));
+  return toJson({ native: false, total: frames.total, free: census.free, owners, runs });
+}
+
+export function eventsPayload(log: EventLog, limit = 100, after = -1): Json {
+  return toJson({ total: log.total, capacity: log.capacity, counts: log.counts, events: log.recent(limit, after) });
+}
