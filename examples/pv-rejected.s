@@ -4,10 +4,12 @@
 ; mapped READ-ONLY into its window, where A reads its own PTE.
 ;   1. map A's page table (an L1 frame) writable at 0x480000   → -16 EBUSY: a page table
 ;      may be mapped read-only only (Xen's type counts: never both writable and a table)
-;   2. map machine frame 0, the hypervisor's                    → -1 EPERM: not the VM's frame
+;   2. map machine frame 0, the hypervisor's                    → -16 EBUSY: not the VM's frame
+;      (Xen's get_page_from_l1e answers both L1 refusals with -EBUSY: "could not pin")
 ;   3. an L2 entry with PS=1 (a 2 MiB page)                     → -22 EINVAL: no large pages
 ;   4. pin A's L4 a second time                                 → -22 EINVAL: already pinned
-;   5. new_baseptr with an L1 table                             → -22 EINVAL: needs a pinned L4
+;   5. new_baseptr with an L1 table                             → -22 EINVAL: an L1 cannot also
+;      be an L4 (a type conflict; an unused frame would have been validated as an L4 instead)
 ;   6. map A's page table read-only at 0x480000                 → 0: allowed
 ; A then reads PTE 0 of its page table at 0x480000 (flags 0x27: P RW US A — the hardware set
 ; A in the guest's own table) and tries to write there: a protection fault that kills A.
@@ -20,7 +22,7 @@
 ; modes: paravirt
 ; expect-exit: 0
 ; expect-console: kernel: map A's page table writable: -16
-; expect-console: kernel: map a frame the VM does not own: -1
+; expect-console: kernel: map a frame the VM does not own: -16
 ; expect-console: kernel: a 2 MiB page (PS=1 in an L2 entry): -22
 ; expect-console: kernel: pin A's L4 again: -22
 ; expect-console: kernel: new_baseptr with an L1 table: -22

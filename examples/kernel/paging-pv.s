@@ -124,8 +124,9 @@ create_pt:
     pop rax
     ret
 
-; switch_pt (SwitchPT): rax = machine address of a pinned L4 → the hypervisor loads CR3 with
-; it (and flushes the TLB's non-global entries, as MOV CR3 would).
+; switch_pt (SwitchPT): rax = machine address of an L4 → the hypervisor validates it (if it
+; is not a table yet), takes a reference on it and loads CR3 with it (flushing the TLB's
+; non-global entries, as MOV CR3 would). Our L4s are pinned already: no validation needed.
 switch_pt:
     push rax
     shr rax, 12
@@ -231,7 +232,8 @@ build_address_space:
     ret
 
 ; enable_paging: long mode with process A's tables. CR3 comes from the hypervisor
-; (NEW_BASEPTR); CR0.WP must be set with PG (the hypervisor refuses PG without it).
+; (NEW_BASEPTR), which must come first: the hypervisor refuses PG (#GP) without a base
+; pointer, as it does without CR0.WP.
 enable_paging:
     mov eax, CR4_PAE
     mov cr4, rax

@@ -19,8 +19,25 @@ export interface EmptyBusHandler {
   emptyBus(ctx: EptAccessContext): void;
 }
 
+/**
+ * Everything the translator remembers about the access in progress. An exit handler (or an
+ * event listener it calls) may make a debugger probe mid-access; the probe saves this and
+ * restores it, so the access resumed — or retried — after the exit is served with its own
+ * context (guest-linear address, PDPTE load, the half-read entry).
+ */
+export interface TranslatorState {
+  readonly linear: number;
+  readonly access: WalkAccess;
+  readonly probe: boolean;
+  readonly pdpteLoad: boolean;
+  readonly pdpteWalks: SecondStageWalk[];
+  readonly pending: SecondStageWalk | undefined;
+  readonly pendingEntry: number;
+  readonly pendingMpa: number;
+}
+
 export class EptTranslator implements TableMemory, SecondStage {
-  /** Set by the port before each translation: the linear address and access being served. */
+  /** Set by the port before each translation attempt: the linear address and access being served. */
   linear = 0;
   access: WalkAccess = 'read';
   /** A side-effect-free probe (debugger, audit): no exits, no A/D, no cache fills. */
@@ -47,6 +64,36 @@ export class EptTranslator implements TableMemory, SecondStage {
     private readonly bus: EmptyBusHandler,
   ) {}
 
+  saveState(): TranslatorState {
+    return {
+      linear: this.linear, access: this.access, probe: this.probe, pdpteLoad: this.pdpteLoad, pdpteWalks: this.pdpteWalks,
+      pending: this.pending, pendingEntry: this.pendingEntry, pendingMpa: this.pendingMpa,
+    };
+  }
+
+  restoreState(s: TranslatorState): void {
+    this.linear = s.linear;
+    this.access = s.access;
+    this.probe = s.probe;
+    this.pdpteLoad = s.pdpteLoad;
+    this.pdpteWalks = s.pdpteWalks;
+    this.pending = s.pending;
+    this.pendingEntry = s.pendingEntry;
+    this.pendingMpa = s.pendingMpa;
+  }
+
+  /** Starts a fresh access context (a probe's): no PDPTE load, nothing half-read. */
+  beginProbe(linear: number, access: WalkAccess): void {
+    this.linear = linear;
+    this.access = access;
+    this.probe = true;
+    this.pdpteLoad = false;
+    this.pdpteWalks = [];
+    this.pending = undefined;
+    this.pendingEntry = -1;
+    this.pendingMpa = -1;
+  }
+
   /** Machine addresses at or above this are a hole: reads see all ones, writes are dropped. */
   private get holeBase(): number {
     return this.machine.size;
@@ -64,14 +111,16 @@ export class EptTranslator implements TableMemory, SecondStage {
     // The high half of an 8-byte entry is the same access as its low half: one translation.
     if (this.pendingEntry >= 0 && gpa === this.pendingEntry + 4) return this.pendingMpa < 0 ? (this.pendingMpa === -2 ? 0xffffffff : 0) : this.machine.read32(this.pendingMpa + 4);
     this.pendingEntry = gpa;
+    // With EPT A/D on, guest paging-structure accesses count as writes — except PDPTE loads.
+    const ad = this.ept.accessedDirty && !this.pdpteLoad;
     if (gpa >= this.guestBytes) {
-      if (!this.probe) this.bus.emptyBus(this.tableContext(gpa, 'read', false));
+      // No EPT entry can exist here: the exit is a violation with the same qualification an
+      // unmapped gpa would give (bits 3–5 clear).
+      if (!this.probe) this.bus.emptyBus(this.tableContext(gpa, ad ? 'write' : 'read', ad));
       this.pending = undefined;
       this.pendingMpa = -2;
       return 0xffffffff;
     }
-    // With EPT A/D on, guest paging-structure accesses count as writes — except PDPTE loads.
-    const ad = this.ept.accessedDirty && !this.pdpteLoad;
     const r = this.walkGpa(gpa, ad ? 'write' : 'read', this.pdpteLoad ? 'pdpte' : 'table');
     if (r.fault) {
       if (!this.probe) throw new EptExit(r.fault, this.tableContext(gpa, ad ? 'write' : 'read', ad), r.walk);
@@ -131,8 +180,10 @@ export class EptTranslator implements TableMemory, SecondStage {
     const gpa = rec.physical ?? 0;
     const rights = rec.rights ?? { write: true, user: true, execute: true };
     const access: EptAccess = rec.access;
+    // Advanced exit information (qualification bits 9–11): the guest's rights for the linear address.
+    const guest = { user: rights.user, write: rights.write, executeDisable: !rights.execute };
     if (gpa >= this.guestBytes) {
-      const ctx: EptAccessContext = { gpa, linear, final: true, access, readModifyWrite: false };
+      const ctx: EptAccessContext = { gpa, linear, final: true, access, readModifyWrite: false, guest };
       if (!this.probe) this.bus.emptyBus(ctx);
       return { frameBase: this.holeBase + (gpa - (gpa % PAGE_SIZE)), pageSize: PAGE_SIZE, writable: true, executable: true, cacheable: false };
     }
@@ -141,10 +192,7 @@ export class EptTranslator implements TableMemory, SecondStage {
     rec.secondStageReferences = (rec.secondStageReferences ?? 0) + r.walk.memoryReferences;
     rec.memoryReferences += r.walk.memoryReferences;
     if (r.fault) {
-      const ctx: EptAccessContext = {
-        gpa, linear, final: true, access, readModifyWrite: false,
-        guest: { user: rights.user, write: rights.write, executeDisable: !rights.execute },
-      };
+      const ctx: EptAccessContext = { gpa, linear, final: true, access, readModifyWrite: false, guest };
       throw new EptExit(r.fault, ctx, r.walk);
     }
     if (!this.probe) {

@@ -2,7 +2,7 @@
 // (copy-on-write, the EPT view) use.
 export { nestedMode, createNested, nestedControls } from './nestedMode';
 export type { NestedInstance } from './nestedMode';
-export { NestedVmm } from './nestedVmm';
+export { NestedVmm, EMPTY_BUS_RESOLUTION } from './nestedVmm';
 export type { NestedStats, ProtectionHandler, ProtectionViolation, ViolationResolution } from './nestedVmm';
 export { NestedMmu } from './nestedMmu';
 export { Ept } from './ept';

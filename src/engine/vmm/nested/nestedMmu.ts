@@ -15,6 +15,8 @@ import type { SecondStageWalk, WalkAccess, WalkRecord } from '../../mmu/walkReco
 import { EptExit } from './eptExit';
 import type { NestedVmm } from './nestedVmm';
 
+const ACCESS_NAMES: readonly WalkAccess[] = ['read', 'write', 'fetch'];
+
 export class NestedMmu extends Mmu implements MmuPort, HitReplay {
   constructor(
     readonly vmm: NestedVmm,
@@ -41,9 +43,12 @@ export class NestedMmu extends Mmu implements MmuPort, HitReplay {
 
   override translate(linear: number, access: AccessCode, user: boolean, ac: boolean): number {
     const t = this.vmm.translator;
-    t.linear = linear;
-    this.vmm.currentVcpu = this.index;
     for (let attempt = 0; ; attempt++) {
+      // Set on every attempt: the exit handled in between may have run code (an event
+      // listener, another vCPU's port) that used the translator.
+      t.linear = linear;
+      t.access = ACCESS_NAMES[access];
+      this.vmm.currentVcpu = this.index;
       try {
         return super.translate(linear, access, user, ac);
       } catch (e) {
@@ -56,8 +61,8 @@ export class NestedMmu extends Mmu implements MmuPort, HitReplay {
   /** PDPTE loads read guest memory through the EPT too (qualification bit 7 clear on a violation). */
   override loadPdptes(): boolean {
     const t = this.vmm.translator;
-    this.vmm.currentVcpu = this.index;
     for (let attempt = 0; ; attempt++) {
+      this.vmm.currentVcpu = this.index;
       t.pdpteLoad = true;
       t.pdpteWalks = [];
       try {
@@ -75,11 +80,13 @@ export class NestedMmu extends Mmu implements MmuPort, HitReplay {
   /**
    * The debugger's probe: the 2-D walk without side effects on the EPT side (no exits, no
    * EPT A/D, no cache fill). A final EPT walk that would fail is recorded with its outcome.
+   * It may run in the middle of an access (from an exit's event listener): the access's
+   * translator context is saved and restored around it.
    */
   override walk(linear: number, access: WalkAccess, user: boolean, opts: WalkOptions): WalkRecord {
     const t = this.vmm.translator;
-    t.probe = true;
-    t.linear = linear;
+    const saved = t.saveState();
+    t.beginProbe(linear, access);
     try {
       const rec = super.walk(linear, access, user, opts);
       if (rec.ok) {
@@ -94,8 +101,7 @@ export class NestedMmu extends Mmu implements MmuPort, HitReplay {
       }
       return rec;
     } finally {
-      t.probe = false;
-      t.takeSecondStage();
+      t.restoreState(saved);
     }
   }
 }

@@ -58,6 +58,11 @@ export interface NestedStats {
 /** The nested VMs sharing each host TLB: INVEPT all-context reaches all of them. */
 const NESTED_BY_TLB = new WeakMap<Tlb, Set<NestedVmm>>();
 
+const NO_RIGHTS: EptRights = { read: false, write: false, execute: false };
+
+/** What the VMM does for an access to a gpa beyond the VM's memory. */
+export const EMPTY_BUS_RESOLUTION = 'no memory at this gpa: reads return all ones, writes are dropped';
+
 /** A violation that keeps coming back after being "resolved" is a VMM bug: end the VM. */
 const MAX_RETRIES = 8;
 
@@ -137,7 +142,9 @@ export class NestedVmm {
     const guestLinear = linear === undefined ? undefined : this.canonical(i, linear);
     if (e.fault.kind === 'misconfig') {
       this.stats.misconfigurations++;
-      if (cpu) this.ctx.monitor.record(cpu, { reason: ExitReason.EPT_MISCONFIG, qualification: 0n, guestPhysical: BigInt(gpa), guestLinear });
+      // SDM §28.2.1: the guest-linear address field is defined only for EPT violations (with
+      // qualification bit 7); a misconfiguration reports the gpa and no qualification.
+      if (cpu) this.ctx.monitor.record(cpu, { reason: ExitReason.EPT_MISCONFIG, qualification: 0n, guestPhysical: BigInt(gpa) });
       const description = `EPT misconfiguration translating gpa 0x${gpa.toString(16)}: ${e.fault.reason}`;
       if (this.ctx.bus.wants['ept-misconfig']) {
         this.ctx.bus.emit({ kind: 'ept-misconfig', gpa: BigInt(gpa), entry: e.fault.entry, level: e.fault.level, description, ...this.stamp(i) });
@@ -182,14 +189,24 @@ export class NestedVmm {
     throw FAULT;
   }
 
-  /** A gpa with no memory behind it: counted as an exit the VMM emulates (reads all ones, writes dropped). */
+  /**
+   * A gpa with no memory behind it: an EPT violation (the EPT maps nothing there) that the VMM
+   * emulates as an empty bus — reads all ones, writes dropped, as natively — and resumes. No
+   * EPT entry is installed, so every access exits again (see docs/vmm/nested.md for KVM's MMIO
+   * sptes, which turn the repeats into misconfigurations).
+   */
   private emptyBus(c: EptAccessContext): void {
     this.stats.emptyBusExits++;
-    const cpu = this.vcpu(this.currentVcpu);
-    if (cpu) {
-      this.ctx.monitor.record(cpu, {
-        reason: ExitReason.EPT_VIOLATION, qualification: BigInt(eptViolationQualification(c, { read: false, write: false, execute: false })),
-        guestPhysical: BigInt(c.gpa), guestLinear: c.linear === undefined ? undefined : this.canonical(this.currentVcpu, c.linear),
+    const i = this.currentVcpu;
+    const q = BigInt(eptViolationQualification(c, NO_RIGHTS));
+    const gpa = BigInt(c.gpa);
+    const guestLinear = c.linear === undefined ? undefined : this.canonical(i, c.linear);
+    const cpu = this.vcpu(i);
+    if (cpu) this.ctx.monitor.record(cpu, { reason: ExitReason.EPT_VIOLATION, qualification: q, guestPhysical: gpa, guestLinear });
+    if (this.ctx.bus.wants['ept-violation']) {
+      this.ctx.bus.emit({
+        kind: 'ept-violation', gpa, gva: guestLinear, qualification: q,
+        description: describeQualification(ExitReason.EPT_VIOLATION, q), resolution: EMPTY_BUS_RESOLUTION, ...this.stamp(i),
       });
     }
   }

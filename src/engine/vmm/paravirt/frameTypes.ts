@@ -13,6 +13,16 @@
 //     (a read-only L1 entry holds none: anything the VM owns may be mapped read-only).
 // A table is validated when its type is first taken (every present entry checked and its
 // reference taken) and devalidated when its count drops to 0 (every reference released).
+//
+// Error numbers are Xen's, and depend on who asks (xen/arch/x86/mm.c):
+//   - a type conflict is -EINVAL (_get_page_type), except that get_page_from_l1e turns a
+//     failed writable reference into -EBUSY (its `could_not_pin` exit);
+//   - a frame the VM cannot reference is -EINVAL where Xen looks it up with get_page_from_gfn
+//     or get_page_from_mfn (pin, unpin, NEW_BASEPTR, the mmu_update ptr, L2–L4 entries); in an
+//     L1 entry it is -EBUSY (could_not_pin), or -EPERM for a frame outside RAM (an unprivileged
+//     attempt to map I/O memory);
+//   - the p2m copy behaves as a page Xen shares read-only (SHARE_ro: type `none`, with a type
+//     reference Xen holds forever), so every type request on it conflicts.
 import type { MachineMemory } from '../../machine/machineMemory';
 import { VMM_OWNER } from '../../machine/frameTable';
 import { ALLOWED_FLAGS, ALLOWED_L1_FLAGS, Errno, PTE_ADDR, PteBit } from './abi';
@@ -116,22 +126,35 @@ export class FrameTypes {
     return { errno: Errno.EINVAL, why: `flag not allowed in an L${level} entry: ${names.join(', ')}` };
   }
 
-  /** Why the VM may not reference this frame at all, or null. */
-  checkOwner(mfn: number): Rejection | null {
+  /**
+   * Why the VM may not reference this frame at all, or null. Xen's answer depends on the
+   * caller: get_page_from_gfn / get_page_from_mfn fail with -EINVAL (pin, unpin, NEW_BASEPTR,
+   * mmu_update's ptr, L2–L4 entries); get_page_from_l1e says -EPERM for a frame outside RAM
+   * (mfn_valid fails: it would map I/O memory, and iomem_access_permitted refuses an
+   * unprivileged guest) and -EBUSY for a frame of RAM that is someone else's (could_not_pin).
+   */
+  checkOwner(mfn: number, inL1 = false): Rejection | null {
     if (this.owns(mfn)) return null;
     const total = this.machine.frames.total;
-    if (!(mfn >= 0 && mfn < total)) return { errno: Errno.EPERM, why: `machine frame ${hex(mfn)} does not exist (machine memory has ${hex(total)} frames)` };
+    if (!(mfn >= 0 && mfn < total)) {
+      const why = `machine frame ${hex(mfn)} does not exist (machine memory has ${hex(total)} frames)`;
+      return inL1 ? { errno: Errno.EPERM, why: `${why}: an L1 entry would map I/O memory, which this guest may not` } : { errno: Errno.EINVAL, why };
+    }
     const owner = this.machine.frames.ownerOf(mfn);
     const whose = owner === VMM_OWNER ? 'the hypervisor' : owner < 0 ? 'no one (free)' : `VM ${owner}`;
-    return { errno: Errno.EPERM, why: `machine frame ${hex(mfn)} is not this VM's: it belongs to ${whose}` };
+    return { errno: inL1 ? Errno.EBUSY : Errno.EINVAL, why: `machine frame ${hex(mfn)} is not this VM's: it belongs to ${whose}` };
   }
 
-  /** Takes a type reference (get_page_type): validates the frame when it becomes a table. */
+  /**
+   * Takes a type reference (get_page_type): validates the frame when it becomes a table. A
+   * conflict is -EINVAL, as _get_page_type returns it; a validation failure returns the
+   * failing entry's error (promote_lN_table passes it up).
+   */
   getType(mfn: number, t: FrameTypeCode): Rejection | null {
     const own = this.checkOwner(mfn);
     if (own) return own;
     if (this.readOnly[mfn]) {
-      return { errno: Errno.EPERM, why: `machine frame ${hex(mfn)} holds the p2m the hypervisor shares read-only: it may be mapped read-only only` };
+      return { errno: Errno.EINVAL, why: `machine frame ${hex(mfn)} holds the p2m the hypervisor shares read-only: it may be mapped read-only only` };
     }
     if (this.count[mfn] > 0) {
       if (this.type[mfn] === t) {
@@ -141,12 +164,12 @@ export class FrameTypes {
       const n = this.count[mfn];
       const refs = `${n} reference${n === 1 ? '' : 's'}`;
       if (t === FrameType.WRITABLE) {
-        return { errno: Errno.EBUSY, why: `machine frame ${hex(mfn)} is an ${FRAME_TYPE_NAMES[this.type[mfn]]} (${refs}): a page table may be mapped read-only only` };
+        return { errno: Errno.EINVAL, why: `machine frame ${hex(mfn)} is an ${FRAME_TYPE_NAMES[this.type[mfn]]} (${refs}): a page table may be mapped read-only only` };
       }
       if (this.type[mfn] === FrameType.WRITABLE) {
-        return { errno: Errno.EBUSY, why: `machine frame ${hex(mfn)} is mapped writable (${refs}): it cannot become an ${FRAME_TYPE_NAMES[t]} until every writable mapping is gone` };
+        return { errno: Errno.EINVAL, why: `machine frame ${hex(mfn)} is mapped writable (${refs}): it cannot become an ${FRAME_TYPE_NAMES[t]} until every writable mapping is gone` };
       }
-      return { errno: Errno.EBUSY, why: `machine frame ${hex(mfn)} is an ${FRAME_TYPE_NAMES[this.type[mfn]]} (${refs}): it cannot also be an ${FRAME_TYPE_NAMES[t]}` };
+      return { errno: Errno.EINVAL, why: `machine frame ${hex(mfn)} is an ${FRAME_TYPE_NAMES[this.type[mfn]]} (${refs}): it cannot also be an ${FRAME_TYPE_NAMES[t]}` };
     }
     this.type[mfn] = t;
     this.count[mfn] = 1;
@@ -183,12 +206,14 @@ export class FrameTypes {
   /** The reference a present entry at `level` of table `holder` needs (get_page_from_lNe). */
   getRef(level: number, e: bigint, holder: number): Rejection | null {
     const target = Number((e & PTE_ADDR) >> 12n);
-    const own = this.checkOwner(target);
+    const own = this.checkOwner(target, level === 1);
     if (own) return own;
     const rw = (e & PteBit.RW) !== 0n;
     if (level === 1) {
       if (!rw) return null;
-      return this.getType(target, FrameType.WRITABLE);
+      // get_page_from_l1e: a writable reference it cannot take is -EBUSY (could_not_pin).
+      const bad = this.getType(target, FrameType.WRITABLE);
+      return bad && { errno: Errno.EBUSY, why: bad.why };
     }
     // A same-level entry is a linear ("recursive") page-table mapping: read-only, and the
     // table pointing at itself takes no reference (its own would never let its count reach 0).
@@ -250,16 +275,17 @@ export class FrameTypes {
     return null;
   }
 
-  /** MMUEXT_NEW_BASEPTR: checks and takes the L4 reference; the caller loads CR3. */
+  /**
+   * MMUEXT_NEW_BASEPTR (Xen's new_guest_cr3): takes an L4 (root) type reference on the frame —
+   * validating it on demand if it is not a table yet, as get_page_and_type_from_mfn does; no
+   * prior pin is needed — and drops the old base's. The current base is accepted with no
+   * reference change (Xen only reloads CR3). The caller loads CR3.
+   */
   newBase(vcpu: number, mfn: number): Rejection | null {
-    const own = this.checkOwner(mfn);
-    if (own) return own;
-    if (!(this.pinned[mfn] && this.typeOf(mfn) === FrameType.L4)) {
-      const what = this.typeOf(mfn) === FrameType.NONE ? 'not a page table' : `an ${FRAME_TYPE_NAMES[this.type[mfn]]}${this.pinned[mfn] ? '' : ', not pinned'}`;
-      return { errno: Errno.EINVAL, why: `new_baseptr needs a pinned L4 table; machine frame ${hex(mfn)} is ${what}` };
-    }
-    this.count[mfn]++;
     const old = this.base[vcpu] ?? -1;
+    if (mfn === old) return null;
+    const bad = this.getType(mfn, FrameType.L4);
+    if (bad) return { errno: bad.errno, why: `new_baseptr needs an L4 table: ${bad.why}` };
     this.base[vcpu] = mfn;
     if (old >= 0) this.putType(old);
     return null;
@@ -276,7 +302,8 @@ export class FrameTypes {
     const index = (ptr % 4096) / 8;
     const own = this.checkOwner(mfn);
     if (own) return own;
-    if (this.readOnly[mfn]) return { errno: Errno.EPERM, why: `machine frame ${hex(mfn)} holds the p2m the hypervisor shares read-only` };
+    // do_mmu_update: rc stays -EINVAL when the frame is neither a table nor writable-typeable.
+    if (this.readOnly[mfn]) return { errno: Errno.EINVAL, why: `machine frame ${hex(mfn)} holds the p2m the hypervisor shares read-only` };
     if (!this.isTable(mfn)) {
       // Not a page table: an ordinary write, under a writable type reference for its duration.
       const bad = this.getType(mfn, FrameType.WRITABLE);

@@ -93,15 +93,21 @@ export class Hypercalls {
         outcome = fail({ errno: Errno.EFAULT, why: `request ${done}: the request array at ${hex(at)} is not readable` });
         break;
       }
-      const op = Number(ptrRaw & 3n);
-      const ptr = ptrRaw & ~3n;
+      // Xen: cmd = ptr & (sizeof(l1_pgentry_t) - 1) — bits 2:0; 4–7 are no command (-ENOSYS).
+      const op = Number(ptrRaw & 7n);
+      const ptr = ptrRaw & ~7n;
       const where = `request ${done} of ${count} (ptr ${hex(ptrRaw)}, val ${hex(val)})`;
       if (op === MmuUpdateOp.MACHPHYS_UPDATE) {
         outcome = fail({ errno: Errno.ENOSYS, why: `${where}: MMU_MACHPHYS_UPDATE: this VMM keeps no machine-to-physical table` });
         break;
       }
+      if (op > MmuUpdateOp.PT_UPDATE_NO_TRANSLATE) {
+        outcome = fail({ errno: Errno.ENOSYS, why: `${where}: there is no mmu_update command ${op} (ptr bits 2:0)` });
+        break;
+      }
+      // A frame Xen cannot look up (get_page_from_gfn fails) is -EINVAL.
       const r = ptr >= 2n ** 52n
-        ? { errno: Errno.EPERM, why: `machine address ${hex(ptr)} is beyond machine memory` }
+        ? { errno: Errno.EINVAL, why: `machine address ${hex(ptr)} is beyond machine memory` }
         : this.ctx.types.update(Number(ptr), val, op === MmuUpdateOp.PT_UPDATE_PRESERVE_AD);
       if ('errno' in r) {
         outcome = fail({ errno: r.errno, why: `${where}: ${r.why}` });
@@ -161,7 +167,8 @@ export class Hypercalls {
       case MmuextCmd.NEW_BASEPTR: {
         const bad = types.newBase(vcpu, mfn);
         if (bad) return bad;
-        // The VMM loads CR3 for the guest: the same flush and events as a MOV CR3.
+        // The VMM loads CR3 for the guest: the same flush and events as a MOV CR3 (for the
+        // current base too: Xen's new_guest_cr3 still calls write_ptbase).
         const cr3 = mfn * 4096;
         this.ctx.vcpu(vcpu).writeCr(3, cr3 % 2 ** 32, Math.floor(cr3 / 2 ** 32));
         return null;
@@ -179,7 +186,8 @@ export class Hypercalls {
       case MmuextCmd.INVLPG_LOCAL:
       case MmuextCmd.INVLPG_ALL: {
         const lin = canonicalLinear(arg);
-        if (lin < 0) return { errno: Errno.EINVAL, why: `${hex(arg)} is not a canonical address` };
+        // Xen ignores a non-canonical address (paging_invlpg / __addr_ok), as INVLPG is a no-op there.
+        if (lin < 0) return null;
         for (let i = 0; i < this.ctx.vcpuCount(); i++) {
           if (cmd === MmuextCmd.INVLPG_LOCAL && i !== vcpu) continue;
           this.emitFlush(i, this.ctx.port(i).invlpg(lin), `mmuext_op ${MMUEXT_NAMES[cmd]}`, arg);

@@ -106,8 +106,11 @@ function create(ctx: ModeContext): ParavirtInstance {
     if ((value & CR0_PG) === 0) return undefined;
     const v = ctx.vcpu(cpu.index);
     // The validation assumes the hardware walks 4-level tables and honours read-only
-    // mappings at CPL 0; anything else would let the guest write its own tables.
-    const ok = (value & CR0_WP) !== 0 && (v.cr4 & CR4_PAE) !== 0 && (v.cr4 & CR4_LA57) === 0 && (v.efer & EFER_LME) !== 0;
+    // mappings at CPL 0; anything else would let the guest write its own tables. And CR3 must
+    // be a validated L4 the VM holds a reference on: before the first NEW_BASEPTR it is
+    // whatever the loader left there, which the hardware would walk unchecked.
+    const hasBase = (types.base[cpu.index] ?? -1) >= 0;
+    const ok = hasBase && (value & CR0_WP) !== 0 && (v.cr4 & CR4_PAE) !== 0 && (v.cr4 & CR4_LA57) === 0 && (v.efer & EFER_LME) !== 0;
     return ok ? undefined : { kind: 'inject', vector: GP, errorCode: 0 };
   };
 

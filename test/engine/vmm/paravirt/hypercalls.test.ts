@@ -146,14 +146,60 @@ gp:
 idtr: .word 4095
       .qword 0x3000
 `;
+  /**
+   * Tables in guest pages 0x20–0x23 mapping guest pages 0–15 (code, IDT, stack, OPS) 1:1 with
+   * machine frames from the p2m, written directly while they are not tables yet; then
+   * NEW_BASEPTR of the L4 — never pinned: the hypervisor validates it on demand. A refusal
+   * prints 'E'. Under native paging the same code just loads CR3 with a non-table frame.
+   */
+  const BASE = `
+    mov rax, [0xc0000 + 0x21 * 8]
+    shl rax, 12
+    or rax, 3
+    mov [0x20000], rax
+    mov rax, [0xc0000 + 0x22 * 8]
+    shl rax, 12
+    or rax, 3
+    mov [0x21000], rax
+    mov rax, [0xc0000 + 0x23 * 8]
+    shl rax, 12
+    or rax, 3
+    mov [0x22000], rax
+    xor ecx, ecx
+base_fill:
+    mov rax, [0xc0000 + rcx * 8]
+    shl rax, 12
+    or rax, 3
+    mov [0x23000 + rcx * 8], rax
+    inc ecx
+    cmp ecx, 16
+    jne base_fill
+    mov qword [0x5000], 5       ; NEW_BASEPTR
+    mov rax, [0xc0000 + 0x20 * 8]
+    mov [0x5008], rax
+    mov eax, 26
+    mov edi, 0x5000
+    mov esi, 1
+    xor edx, edx
+    mov r10d, 0x7ff0
+    vmcall
+    test rax, rax
+    jz base_ok
+    mov al, 'E'
+    out 0xe9, al
+base_ok:`;
+  const LONG_MODE = 'mov eax, 0x20\n    mov cr4, rax\n    mov ecx, 0xc0000080\n    rdmsr\n    or eax, 0x100\n    wrmsr';
   const cases: [string, string, string, string][] = [
     ['MOV CR3', 'mov eax, 0x20000\n    mov cr3, rax', 'G', 'k'],
-    ['paging on without CR0.WP', 'mov eax, 0x20\n    mov cr4, rax\n    mov ecx, 0xc0000080\n    rdmsr\n    or eax, 0x100\n    wrmsr\n    mov eax, 0x80000011\n    mov cr0, rax', 'G', 'G'],
-    ['paging on without long mode', 'mov eax, 0x80010011\n    mov cr0, rax', 'G', 'G'],
+    ['paging on without CR0.WP', `${BASE}\n    ${LONG_MODE}\n    mov eax, 0x80000011\n    mov cr0, rax`, 'G', '-'],
+    ['paging on without long mode', `${BASE}\n    mov eax, 0x80010011\n    mov cr0, rax`, 'G', 'G'],
     ['CR0.WP alone (paging off)', 'mov eax, 0x10011\n    mov cr0, rax', 'k', 'k'],
+    // Regression (review): CR3 must be a validated L4 before paging goes on.
+    ['paging on (WP, PAE, LME) before any NEW_BASEPTR', `${LONG_MODE}\n    mov eax, 0x80010011\n    mov cr0, rax`, 'G', '-'],
+    ['paging on after NEW_BASEPTR of an unpinned, valid L4', `${BASE}\n    ${LONG_MODE}\n    mov eax, 0x80010011\n    mov cr0, rax\n    mov rax, [0x1000]`, 'k', '-'],
   ];
   for (const [name, body, pv, native] of cases) {
-    it(`CR access: ${name} → ${pv === 'G' ? '#GP in paravirt mode' : 'allowed'} (native: ${native === 'G' ? '#GP' : 'allowed'})`, () => {
+    it(`CR access: ${name} → ${pv === 'G' ? '#GP in paravirt mode' : 'allowed'}${native === '-' ? '' : ` (native: ${native === 'G' ? '#GP' : 'allowed'})`}`, () => {
       const s = runAsm(GP_GUEST(body), { mode: 'paravirt', memoryBytes: 4 * 1024 * 1024 });
       assert.equal(s.console, pv, s.exit.message);
       if (name === 'MOV CR3') assert.equal(s.exits.byReason['28 control-register access'], 1);
@@ -161,6 +207,58 @@ idtr: .word 4095
       if (native === 'k') assert.equal(n.console, 'k');
     });
   }
+
+  it('NEW_BASEPTR validates an unpinned L4 on demand and takes one reference; the current base again is a success with no reference change', () => {
+    const { vm, machine } = startAsm(PROLOGUE + `
+    mov qword [OPS], 5
+    mov rax, [P2M + 0x30 * 8]   ; a zeroed frame: a valid empty L4
+    mov [OPS + 8], rax
+    HC 26, OPS, 1, 0
+    HC 26, OPS, 1, 1            ; the current base
+    mov rax, [P2M + 0x31 * 8]
+    mov [OPS + 8], rax
+    HC 26, OPS, 1, 2            ; another one: the first is released (and devalidated)
+    mov qword [OPS], 4          ; unpin it: it was never pinned
+    HC 26, OPS, 1, 3
+    hlt
+`, { mode: 'paravirt', memoryBytes: 4 * 1024 * 1024 });
+    vm.run(10_000);
+    const mfn = (ppn: number): number => vm.mem.read32(0xc0000 + ppn * 8);
+    const res = [0, 1, 2, 3].map((i) => vm.mem.read32(0x6000 + 8 * i) | 0);
+    assert.deepEqual(res, [0, 0, 0, -Errno.EINVAL]);
+    const frames = machine!.memory.frames;
+    assert.equal(frames.useOf(mfn(0x30)), 'guest-data', 'the old base lost its only reference: devalidated');
+    assert.equal(frames.useOf(mfn(0x31)), 'guest-pt', 'the new base is a validated table');
+    assert.equal(vm.vcpus[0].cr3, mfn(0x31) * 4096);
+  });
+
+  it('INVLPG_LOCAL / INVLPG_ALL of a non-canonical address are ignored and succeed (Xen: paging_invlpg / __addr_ok)', () => {
+    const r = results(`
+    mov qword [OPS], 7
+    mov rax, 0x0000800000000000
+    mov [OPS + 8], rax
+    HC 26, OPS, 1, 0
+    mov qword [OPS], 11
+    HC 26, OPS, 1, 1
+`, 2);
+    assert.deepEqual(r.res, [0n, 0n]);
+    assert.ok(r.events.every((e) => e.kind !== 'hypercall' || e.rejected === undefined));
+  });
+
+  it('mmu_update: ptr bits 2:0 are the command — 4–7 are -ENOSYS; a ptr beyond machine memory is -EINVAL', () => {
+    const r = results(`
+    mov rax, [P2M + 0x20 * 8]
+    shl rax, 12
+    or rax, 4                   ; command 4: none
+    mov [OPS], rax
+    mov qword [OPS + 8], 0
+    HC 1, OPS, 1, 0
+    mov rax, 0x000f000000000000
+    mov [OPS], rax
+    HC 1, OPS, 1, 1
+`, 2);
+    assert.deepEqual(r.res, [-BigInt(Errno.ENOSYS), -BigInt(Errno.EINVAL)]);
+  });
 
   it('paging off: writes to a pinned table are discarded, reads see it', () => {
     const s = runAsm(PROLOGUE + `
