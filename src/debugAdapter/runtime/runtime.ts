@@ -1,0 +1,597 @@
+// The debugger's engine side: runs the target in slices (so a pause is answered within a few
+// milliseconds), steps by source line or instruction, resolves breakpoints, arms event filters
+// and data breakpoints, and reports stops and output as plain events. No DAP types here: the
+// session (../session.ts) translates.
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import type { EngineEvent, EventKind } from '../../engine/events';
+import type { Vcpu } from '../../engine/cpu/cpu';
+import type { Frame as MemFrame } from '../../engine/memory/frame';
+import { decode } from '../../engine/isa/encoding';
+import { Op } from '../../engine/isa/opcodes';
+import { eventToJson } from '../../engine/runner';
+import { isTrue, interpolate, parseExpression } from './expression';
+import type { Expression, Value } from './expression';
+import { CodeBreakpointTable, compileSpec, sitesOf } from './codeBreakpoints';
+import type { CodeBreakpoint, CodeBreakpointKind, CodeBreakpointSpec } from './codeBreakpoints';
+import { describeEvent, eventFields, filterById } from './eventFilters';
+import { evalContext } from './evalContext';
+import { locate, walkStack } from './stackWalk';
+import type { Frame } from './stackWalk';
+import type { LaunchConfig } from './launchConfig';
+import type { DebugVm, Target } from './target';
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
+
+export interface StopInfo {
+  reason: StopReason;
+  threadId: number;
+  /** Words for the UI (exception and data-breakpoint stops). */
+  description?: string;
+  /** Short text for the UI (the filter's label). */
+  text?: string;
+  /** The event an event filter stopped on. */
+  event?: EngineEvent;
+  filterId?: string;
+  hitBreakpointIds?: number[];
+}
+
+export interface BreakpointResult {
+  id: number;
+  verified: boolean;
+  line?: number;
+  message?: string;
+}
+
+export interface ThreadInfo {
+  id: number;
+  name: string;
+}
+
+export type StepKind = 'next' | 'in' | 'out';
+
+/** Instructions per engine call while continuing: ~1 ms, so a pause is seen at once. */
+const SLICE = 50_000;
+/** Wall-clock time spent per turn of the event loop before yielding to requests. */
+const TURN_MS = 15;
+/** Single steps per turn while stepping by line. */
+const STEPS_PER_TURN = 20_000;
+
+interface DataBreakpoint {
+  id: number;
+  vm: number;
+  mpa: number;
+  size: number;
+  description: string;
+  condition?: Expression;
+  hit?: (hits: number) => boolean;
+  hits: number;
+}
+
+interface StepPlan {
+  kind: StepKind;
+  instruction: boolean;
+  vm: number;
+  cpu: Vcpu;
+  startLine: string | undefined;
+  startRsp: bigint;
+  startCpl: number;
+  /** Running over a call or an interrupt: until rip is one of these at this rsp and CPL. */
+  over: { rips: bigint[]; rsp: bigint; cpl: number } | null;
+  retired: number;
+  /** An exception or interrupt was delivered during the last single step. */
+  trapped: boolean;
+}
+
+export class VmemRuntime extends EventEmitter {
+  private readonly breakpoints: CodeBreakpointTable;
+  private dataBreakpoints: DataBreakpoint[] = [];
+  private readonly watchDisposers: (() => void)[] = [];
+  private filterDisposers: (() => void)[] = [];
+  private readonly disposers: (() => void)[] = [];
+  private pending: StopInfo | null = null;
+  private running = false;
+  private pauseAsked = false;
+  private disposed = false;
+  private ended = false;
+  private reportedFailure = false;
+  private output = '';
+  private log = '';
+  private step: StepPlan | null = null;
+  private lastStop: StopInfo | null = null;
+  private nextDataId = 1;
+
+  constructor(readonly target: Target, readonly config: LaunchConfig) {
+    super();
+    this.breakpoints = new CodeBreakpointTable(target.vms[0].space.cpuMemory);
+    const multi = target.vms.length > 1;
+    target.vms.forEach((dvm) => {
+      this.disposers.push(dvm.vm.bus.on('console', (e) => (this.output += multi ? `[${dvm.name}] ${e.text}` : e.text)));
+      for (const k of config.logEvents) this.disposers.push(dvm.vm.bus.on(k, (e: EngineEvent) => (this.log += `[${dvm.name}] ${eventToJson(e)}\n`)));
+      // Step over calls and interrupts: note any delivery during a single step.
+      const trap = (): void => {
+        if (this.step) this.step.trapped = true;
+      };
+      this.disposers.push(dvm.vm.bus.on('exception', trap), dvm.vm.bus.on('interrupt', trap));
+    });
+  }
+
+  // ------------------------------------------------------------------ threads and places
+
+  threadId(vm: number, vcpu: number): number {
+    return vm * 100 + vcpu + 1;
+  }
+
+  threads(): ThreadInfo[] {
+    return this.target.vms.flatMap((dvm, i) => dvm.vm.vcpus.map((c) => ({ id: this.threadId(i, c.index), name: `${dvm.name}/vcpu${c.index}` })));
+  }
+
+  /** The VM and vCPU of a thread id, or undefined. */
+  thread(threadId: number): { dvm: DebugVm; vm: number; cpu: Vcpu } | undefined {
+    if (!Number.isInteger(threadId) || threadId < 1) return undefined;
+    const vm = Math.floor((threadId - 1) / 100);
+    const dvm = this.target.vms[vm];
+    const cpu = dvm?.vm.vcpus[(threadId - 1) % 100];
+    return dvm && cpu ? { dvm, vm, cpu } : undefined;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get lastStopInfo(): StopInfo | null {
+    return this.lastStop;
+  }
+
+  stack(threadId: number): Frame[] {
+    const t = this.thread(threadId);
+    return t ? walkStack(t.dvm, t.cpu) : [];
+  }
+
+  /** Evaluates an expression on a thread (registers, [memory], labels, pte(), gpa(), mpa()). */
+  evaluate(text: string, threadId: number): Value {
+    const t = this.thread(threadId) ?? this.thread(1)!;
+    const fields = this.lastStop?.event && this.lastStop.threadId === threadId ? eventFields(this.lastStop.event) : undefined;
+    return parseExpression(text).evaluate(evalContext(t.dvm, t.cpu, fields));
+  }
+
+  // ------------------------------------------------------------------ breakpoints
+
+  setLineBreakpoints(file: string, specs: (CodeBreakpointSpec & { line: number })[]): BreakpointResult[] {
+    const path = resolve(file);
+    const bps = specs.map((s) => {
+      const c = compileSpec(s);
+      const b: CodeBreakpoint = { id: this.breakpoints.newId(), kind: 'line', group: `line:${path}`, ...c, hits: 0, sites: [], verified: false, line: s.line };
+      if (c.error) return { ...b, message: c.error };
+      let line: number | undefined;
+      b.sites = sitesOf(this.target.vms, (dvm) => {
+        const l = dvm.source.nearestInsnLine(path, s.line);
+        if (l === undefined) return [];
+        line ??= l;
+        return l === line ? dvm.source.loadAddressesOfLine(path, l) : [];
+      });
+      b.line = line ?? s.line;
+      b.verified = b.sites.length > 0;
+      if (!b.verified) b.message = line === undefined ? `no instructions from ${path} are loaded in this program` : `line ${line} is not loaded in memory`;
+      else if (line !== s.line) b.message = `moved from line ${s.line} to ${line}, the nearest line with an instruction`;
+      return b;
+    });
+    this.breakpoints.replaceGroup(`line:${path}`, bps);
+    return bps.map((b) => ({ id: b.id, verified: b.verified, line: b.line, message: b.message }));
+  }
+
+  setFunctionBreakpoints(specs: (CodeBreakpointSpec & { name: string })[]): BreakpointResult[] {
+    return this.replaceCode('function', specs, (s) => {
+      const found = this.target.vms.some((dvm) => dvm.source.loadAddressesOfLabel(s.name) !== undefined);
+      const sites = sitesOf(this.target.vms, (dvm) => dvm.source.loadAddressesOfLabel(s.name) ?? []);
+      return { sites, message: sites.length > 0 ? undefined : found ? `label '${s.name}' has no instruction` : `no label '${s.name}' in the program` };
+    });
+  }
+
+  /** Instruction breakpoints on guest-virtual addresses (as the Disassembly view gives them), on thread 1's mapping. */
+  setInstructionBreakpoints(specs: (CodeBreakpointSpec & { instructionReference: string; offset?: number })[]): BreakpointResult[] {
+    return this.replaceCode('instruction', specs, (s) => {
+      let gva: bigint;
+      try {
+        gva = BigInt(s.instructionReference) + BigInt(s.offset ?? 0);
+      } catch {
+        return { sites: [], message: `'${s.instructionReference}' is not an address` };
+      }
+      const sites = this.target.vms.flatMap((dvm, i) => {
+        const mpa = dvm.space.gvaToMpa(dvm.vm.vcpus[0], gva);
+        return mpa < 0 ? [] : [{ vm: i, mpa }];
+      });
+      return { sites, message: sites.length > 0 ? undefined : `0x${gva.toString(16)} is not mapped` };
+    });
+  }
+
+  private replaceCode<S extends CodeBreakpointSpec>(kind: CodeBreakpointKind, specs: S[], resolveSites: (s: S) => { sites: { vm: number; mpa: number }[]; message?: string }): BreakpointResult[] {
+    const bps = specs.map((s) => {
+      const c = compileSpec(s);
+      const b: CodeBreakpoint = { id: this.breakpoints.newId(), kind, group: kind, ...c, hits: 0, sites: [], verified: false };
+      if (c.error) return { ...b, message: c.error };
+      const r = resolveSites(s);
+      return { ...b, sites: r.sites, verified: r.sites.length > 0, message: r.message };
+    });
+    this.breakpoints.replaceGroup(kind, bps);
+    return bps.map((b) => ({ id: b.id, verified: b.verified, message: b.message }));
+  }
+
+  /** Arms event filters; subscribes only to the kinds armed, so the others cost nothing. */
+  setEventFilters(filters: { filterId: string; condition?: string }[]): BreakpointResult[] {
+    this.filterDisposers.forEach((d) => d());
+    this.filterDisposers = [];
+    return filters.map((f, i) => {
+      const filter = filterById(f.filterId);
+      if (!filter) return { id: i, verified: false, message: `unknown event filter '${f.filterId}'` };
+      let cond: Expression | undefined;
+      try {
+        cond = f.condition && f.condition.trim() !== '' ? parseExpression(f.condition) : undefined;
+      } catch (e) {
+        return { id: i, verified: false, message: e instanceof Error ? e.message : String(e) };
+      }
+      this.target.vms.forEach((dvm, vmIndex) => {
+        const listener = (e: EngineEvent): void => {
+          if (this.pending || !filter.matches(e)) return;
+          if (cond) {
+            const cpu = dvm.vm.vcpus[e.vcpu] ?? dvm.vm.vcpus[0];
+            try {
+              if (!isTrue(cond.evaluate(evalContext(dvm, cpu, eventFields(e))))) return;
+            } catch (err) {
+              this.output += `event filter '${filter.id}': ${err instanceof Error ? err.message : String(err)}\n`;
+              return;
+            }
+          }
+          this.pending = { reason: 'exception', threadId: this.threadId(vmIndex, e.vcpu), description: describeEvent(e), text: filter.label, event: e, filterId: filter.id };
+          dvm.vm.requestPause(e.vcpu);
+        };
+        this.filterDisposers.push(dvm.vm.bus.on(filter.kind as EventKind, listener));
+      });
+      return { id: i, verified: true };
+    });
+  }
+
+  /**
+   * What a data breakpoint on `expression` would watch: `pte(gva)` is the paging entry that maps
+   * gva (break when it changes: the guest, a page walk's A/D update or the VMM), anything else
+   * an address in guest-virtual memory (8 bytes; `byte [x]`… sizes it).
+   */
+  dataBreakpointInfo(expression: string, threadId: number): { dataId: string; description: string } | { error: string } {
+    const t = this.thread(threadId) ?? this.thread(1)!;
+    const text = expression.trim();
+    try {
+      const pte = /^pte\s*\((.*)\)$/i.exec(text);
+      if (pte) {
+        const gva = parseExpression(pte[1]).evaluate(evalContext(t.dvm, t.cpu));
+        if (typeof gva !== 'bigint') return { error: 'pte() takes an address' };
+        const e = t.dvm.space.leafEntryOf(t.cpu, gva);
+        if (!e) return { error: `0x${gva.toString(16)} has no paging entry (paging off?)` };
+        return { dataId: `${t.vm}:${e.gpa}:${e.size}`, description: `${e.level === 'PT' ? 'PTE' : e.level + 'E'} of gva 0x${gva.toString(16)} (gpa 0x${e.gpa.toString(16)})` };
+      }
+      const sized = /^(byte|word|dword|qword)\s*\[(.*)\]$/i.exec(text);
+      const size = sized ? { byte: 1, word: 2, dword: 4, qword: 8 }[sized[1].toLowerCase() as 'byte'] : 8;
+      const addr = parseExpression(sized ? sized[2] : text.replace(/^\[(.*)\]$/, '$1')).evaluate(evalContext(t.dvm, t.cpu));
+      if (typeof addr !== 'bigint') return { error: 'expected an address' };
+      const gpa = t.dvm.space.gvaToGpa(t.cpu, addr);
+      if (gpa < 0) return { error: `gva 0x${addr.toString(16)} is not mapped` };
+      return { dataId: `${t.vm}:${gpa}:${size}`, description: `${size} bytes at gva 0x${addr.toString(16)} (gpa 0x${gpa.toString(16)})` };
+    } catch (e) {
+      return { error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  setDataBreakpoints(specs: { dataId: string; condition?: string; hitCondition?: string }[]): BreakpointResult[] {
+    this.watchDisposers.splice(0).forEach((d) => d());
+    this.dataBreakpoints = [];
+    const results = specs.map((s): BreakpointResult => {
+      const id = this.nextDataId++;
+      const m = /^(\d+):(\d+):(\d+)$/.exec(s.dataId);
+      const dvm = m ? this.target.vms[Number(m[1])] : undefined;
+      if (!m || !dvm) return { id, verified: false, message: `bad dataId '${s.dataId}'` };
+      const gpa = Number(m[2]);
+      const size = Number(m[3]);
+      const mpa = dvm.space.gpaToMpa(gpa);
+      if (mpa < 0) return { id, verified: false, message: `gpa 0x${gpa.toString(16)} has no machine frame yet` };
+      const c = compileSpec(s);
+      if (c.error) return { id, verified: false, message: c.error };
+      this.dataBreakpoints.push({ id, vm: Number(m[1]), mpa, size, description: `gpa 0x${gpa.toString(16)}`, condition: c.condition, hit: c.hit, hits: 0 });
+      return { id, verified: true };
+    });
+    const memory = this.target.vms[0].space.cpuMemory;
+    const frames = new Set(this.dataBreakpoints.map((d) => Math.floor(d.mpa / 4096)));
+    for (const fn of frames) {
+      const onWrite = (f: MemFrame, offset: number, size: number): void => this.onWatchedWrite(f.number * 4096 + offset, size);
+      for (const d of this.dataBreakpoints.filter((x) => Math.floor(x.mpa / 4096) === fn)) this.watchDisposers.push(memory.addWatch(d.mpa, d.size, onWrite));
+    }
+    return results;
+  }
+
+  private onWatchedWrite(mpa: number, size: number): void {
+    if (this.pending) return;
+    for (const d of this.dataBreakpoints) {
+      if (mpa >= d.mpa + d.size || mpa + size <= d.mpa) continue;
+      const dvm = this.target.vms[d.vm];
+      const cpu = dvm.vm.vcpus.find((c) => c.state === 'running') ?? dvm.vm.vcpus[0];
+      if (d.condition) {
+        try {
+          if (!isTrue(d.condition.evaluate(evalContext(dvm, cpu)))) continue;
+        } catch {
+          continue;
+        }
+      }
+      d.hits++;
+      if (d.hit && !d.hit(d.hits)) continue;
+      let v = 0n;
+      for (let i = d.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(dvm.space.cpuMemory.read8(d.mpa + i));
+      this.pending = { reason: 'data breakpoint', threadId: this.threadId(d.vm, cpu.index), description: `${d.description} changed: now 0x${v.toString(16)}`, hitBreakpointIds: [d.id] };
+      for (const c of dvm.vm.vcpus) c.requestPause();
+      return;
+    }
+  }
+
+  // ------------------------------------------------------------------ execution control
+
+  /** Starts: stops on entry, or runs. */
+  start(stopOnEntry: boolean): void {
+    if (stopOnEntry) this.stopped({ reason: 'entry', threadId: 1 });
+    else this.resume(false);
+  }
+
+  continue(): void {
+    this.step = null;
+    this.resume();
+  }
+
+  stepThread(threadId: number, kind: StepKind, instruction: boolean): void {
+    const t = this.thread(threadId) ?? this.thread(1)!;
+    this.step = {
+      kind, instruction, vm: t.vm, cpu: t.cpu, startLine: this.lineKey(t.dvm, t.cpu), startRsp: t.cpu.getReg(4), startCpl: t.cpu.cpl,
+      over: null, retired: 0, trapped: false,
+    };
+    this.resume();
+  }
+
+  pause(): void {
+    if (this.running) this.pauseAsked = true;
+  }
+
+  terminate(): void {
+    this.dispose();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.running = false;
+    this.filterDisposers.forEach((d) => d());
+    this.watchDisposers.forEach((d) => d());
+    this.disposers.forEach((d) => d());
+  }
+
+  /** `stepOver`: a breakpoint at the current rip was reported already (or is not to stop): run its instruction. */
+  private resume(stepOver = true): void {
+    if (this.disposed || this.running) return;
+    if (this.ended) {
+      this.finish();
+      return;
+    }
+    this.running = true;
+    this.pauseAsked = false;
+    this.lastStop = null;
+    // Step over a breakpoint at the current rip, whatever the last stop was.
+    for (const dvm of this.target.vms) for (const c of dvm.vm.vcpus) {
+      c.breakpointHit = null;
+      if (stepOver) c.resumeFromBreakpoint();
+    }
+    setImmediate(() => this.turn());
+  }
+
+  private turn(): void {
+    if (this.disposed || !this.running) return;
+    try {
+      const t0 = Date.now();
+      let stop: StopInfo | 'ended' | null = null;
+      while (stop === null && Date.now() - t0 < TURN_MS) {
+        if (this.pauseAsked) {
+          stop = { reason: 'pause', threadId: this.step ? this.threadId(this.step.vm, this.step.cpu.index) : 1 };
+          break;
+        }
+        stop = this.step ? this.stepSome() : this.runSlice();
+      }
+      this.flushOutput();
+      if (stop === 'ended') this.finish();
+      else if (stop) this.stopped(stop);
+      else setImmediate(() => this.turn());
+    } catch (e) {
+      this.flushOutput();
+      this.emit('output', `engine error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`, 'stderr');
+      this.finish();
+    }
+  }
+
+  /** One engine slice while continuing: a stop, 'ended', or null to go on. */
+  private runSlice(): StopInfo | 'ended' | null {
+    const left = this.config.maxSteps - this.target.icount;
+    if (left <= 0) return this.boundReached();
+    const r = this.target.run(Math.min(SLICE, left));
+    const stop = this.afterRun(r.outcome, r.vm);
+    if (stop) return stop;
+    if (this.config.audit) {
+      const v = this.target.audit();
+      if (v.length > 0) return { reason: 'exception', threadId: 1, text: 'MMU audit', description: `MMU audit failed after ${this.target.icount} instructions: ${v.join('; ')}` };
+    }
+    return r.outcome === 'stopped' ? this.endOfRun() : null;
+  }
+
+  /** A stop caused by a filter, a data breakpoint or a code breakpoint, after an engine call. */
+  private afterRun(outcome: string, vm: unknown): StopInfo | null {
+    if (outcome !== 'pause-requested') return null;
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      return p;
+    }
+    for (let i = 0; i < this.target.vms.length; i++) {
+      const dvm = this.target.vms[i];
+      if (vm !== undefined && dvm.vm !== vm) continue;
+      for (const cpu of dvm.vm.vcpus) {
+        if (cpu.breakpointHit === null) continue;
+        const stop = this.checkBreakpoints(i, cpu, cpu.breakpointHit);
+        if (stop) return stop;
+        cpu.breakpointHit = null;
+        cpu.resumeFromBreakpoint();
+      }
+    }
+    return null;
+  }
+
+  private checkBreakpoints(vm: number, cpu: Vcpu, mpa: number): StopInfo | null {
+    const dvm = this.target.vms[vm];
+    const hit: CodeBreakpoint[] = [];
+    for (const b of this.breakpoints.at(mpa)) {
+      if (b.condition) {
+        try {
+          if (!isTrue(b.condition.evaluate(evalContext(dvm, cpu)))) continue;
+        } catch (e) {
+          this.output += `breakpoint condition '${b.condition.text}': ${e instanceof Error ? e.message : String(e)}\n`;
+          continue;
+        }
+      }
+      b.hits++;
+      if (b.hit && !b.hit(b.hits)) continue;
+      if (b.logMessage !== undefined) {
+        this.log += interpolate(b.logMessage, evalContext(dvm, cpu)) + '\n';
+        continue;
+      }
+      hit.push(b);
+    }
+    if (hit.length === 0) return null;
+    const kind = hit[0].kind;
+    return { reason: kind === 'line' ? 'breakpoint' : kind === 'function' ? 'function breakpoint' : 'instruction breakpoint', threadId: this.threadId(vm, cpu.index), hitBreakpointIds: hit.map((b) => b.id) };
+  }
+
+  /** Single-steps the stepping vCPU's VM a bounded number of times. */
+  private stepSome(): StopInfo | 'ended' | null {
+    const p = this.step!;
+    const dvm = this.target.vms[p.vm];
+    for (let n = 0; n < STEPS_PER_TURN; n++) {
+      if (this.target.icount >= this.config.maxSteps) return this.boundReached();
+      const before = { rip: p.cpu.ripValue, rsp: p.cpu.getReg(4), cpl: p.cpu.cpl, icount: p.cpu.icount };
+      const insn = p.over ? null : this.insnAt(dvm, p.cpu);
+      p.trapped = false;
+      const r = dvm.vm.run(1);
+      const stop = this.afterRun(r.outcome, dvm.vm);
+      if (stop) return stop;
+      if (dvm.vm.stopped) return this.endOfRun();
+      if (p.cpu.icount === before.icount && !p.trapped) {
+        // Nothing retired (a breakpoint that did not stop, or a halted vCPU): go on.
+        if (p.cpu.state !== 'running' && r.executed === 0) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+        continue;
+      }
+      if (p.over) {
+        const o = p.over;
+        if (p.cpu.cpl !== o.cpl || p.cpu.getReg(4) !== o.rsp || !o.rips.includes(p.cpu.ripValue)) continue;
+        p.over = null;
+      } else {
+        p.retired++;
+        if (p.kind === 'out') {
+          // Out of this frame: a return at this privilege to a shallower stack, or an IRETQ from a
+          // handler to less privileged code.
+          const ret = insn !== null && (insn.op === Op.RET || insn.op === Op.IRETQ);
+          const returned = ret && ((p.cpu.cpl === p.startCpl && p.cpu.getReg(4) > p.startRsp) || (insn.op === Op.IRETQ && p.cpu.cpl > p.startCpl));
+          if (returned) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+          continue;
+        }
+        const callLike = insn !== null && (insn.op === Op.CALL || insn.op === Op.INT || insn.op === Op.INT3);
+        if (p.kind === 'next' && (p.trapped || callLike)) {
+          // Run the call, the system call or the handler to its end: back here at this stack depth.
+          const next = insn ? BigInt.asUintN(64, before.rip + BigInt(insn.length)) : before.rip;
+          const o = { rips: [before.rip, next], rsp: before.rsp, cpl: before.cpl };
+          if (p.cpu.cpl !== o.cpl || p.cpu.getReg(4) !== o.rsp || !o.rips.includes(p.cpu.ripValue)) {
+            p.over = o;
+            continue;
+          }
+        }
+      }
+      if (p.instruction) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+      const line = this.lineKey(dvm, p.cpu);
+      if (line === undefined || line === p.startLine) continue;
+      // `next` stays in this frame: a deeper stack at the same privilege is a callee we entered by a jump.
+      if (p.kind === 'next' && p.cpu.cpl === p.startCpl && p.cpu.getReg(4) < p.startRsp - 0x1000n) continue;
+      return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+    }
+    return null;
+  }
+
+  private insnAt(dvm: DebugVm, cpu: Vcpu): ReturnType<typeof decodeInsn> {
+    return decodeInsn(dvm.space.readVirtualBytes(cpu, cpu.ripValue, 12) ?? dvm.space.readVirtualBytes(cpu, cpu.ripValue, 2));
+  }
+
+  private lineKey(dvm: DebugVm, cpu: Vcpu): string | undefined {
+    const e = locate(dvm, cpu, cpu.ripValue);
+    return e ? `${e.file}:${e.line}` : undefined;
+  }
+
+  private boundReached(): 'ended' {
+    this.output += `stopped after ${this.target.icount} instructions: the step bound (maxSteps ${this.config.maxSteps}) was reached\n`;
+    return 'ended';
+  }
+
+  /** Every VM stopped: a failure stops once (to look at it), a normal end ends the session. */
+  private endOfRun(): StopInfo | 'ended' {
+    for (let i = 0; i < this.target.vms.length; i++) {
+      const dvm = this.target.vms[i];
+      dvm.vm.devices.flushLine();
+      const bad = dvm.vm.vcpus.find((c) => c.stopKind === 'triple-fault' || c.stopKind === 'error');
+      if (bad && !this.reportedFailure) {
+        this.reportedFailure = true;
+        this.ended = true;
+        return { reason: 'exception', threadId: this.threadId(i, bad.index), text: bad.stopKind ?? 'stopped', description: `${dvm.name}/vcpu${bad.index}: ${bad.stopReason}` };
+      }
+    }
+    return 'ended';
+  }
+
+  private finish(): void {
+    if (this.disposed) return;
+    this.running = false;
+    for (const dvm of this.target.vms) {
+      dvm.vm.devices.flushLine();
+      const c = dvm.vm.vcpus[0];
+      const status = dvm.vm.devices.exitCode;
+      this.output += `${dvm.name}: ${status !== undefined ? `guest exited with status ${status}` : c.stopReason || 'ended'} after ${dvm.vm.icount} instructions\n`;
+    }
+    this.flushOutput();
+    const code = this.target.vms[0].vm.devices.exitCode ?? (this.reportedFailure ? 1 : 0);
+    this.emit('exited', code);
+    this.emit('terminated');
+    this.dispose();
+  }
+
+  private stopped(stop: StopInfo): void {
+    this.running = false;
+    this.step = null;
+    this.pauseAsked = false;
+    this.lastStop = stop;
+    this.flushOutput();
+    this.emit('stopped', stop);
+  }
+
+  private flushOutput(): void {
+    for (const dvm of this.target.vms) if (dvm.vm.devices && this.running === false) dvm.vm.devices.flushLine();
+    if (this.output !== '') {
+      this.emit('output', this.output, 'stdout');
+      this.output = '';
+    }
+    if (this.log !== '') {
+      this.emit('output', this.log, 'console');
+      this.log = '';
+    }
+  }
+}
+
+function decodeInsn(bytes: Uint8Array | undefined): { op: number; length: number } | null {
+  if (!bytes) return null;
+  const d = decode(bytes, 0);
+  return typeof d === 'string' ? null : { op: d.op, length: d.length };
+}

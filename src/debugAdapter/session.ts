@@ -1,0 +1,416 @@
+// The DAP session: translates requests into runtime calls and runtime events into DAP events.
+// It holds no engine logic (runtime/ does) and never imports vscode. Every handler validates
+// its arguments: a malformed or out-of-order request gets an error response, never a crash.
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import {
+  Breakpoint, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { VmemRuntime } from './runtime/runtime';
+import type { BreakpointResult, StopInfo } from './runtime/runtime';
+import { LaunchConfigError, parseLaunchConfig } from './runtime/launchConfig';
+import { buildTarget } from './runtime/target';
+import { EVENT_FILTERS, eventFieldsText } from './runtime/eventFilters';
+import { ExpressionError, formatValue } from './runtime/expression';
+import { REG64 } from '../engine/isa/registers';
+
+/** Thrown by handlers: becomes an error response with this message. */
+class RequestError extends Error {}
+
+const ERR_LAUNCH = 3001;
+const ERR_REQUEST = 3002;
+
+/** Variables references: thread × what (registers, the stop's event). */
+const REF_REGISTERS = 1;
+const REF_EVENT = 2;
+
+type Args = Record<string, unknown>;
+
+function argsOf(a: unknown): Args {
+  return typeof a === 'object' && a !== null && !Array.isArray(a) ? (a as Args) : {};
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+}
+
+function arrayOf(v: unknown): Args[] {
+  return Array.isArray(v) ? v.map(argsOf) : [];
+}
+
+const hex = (v: bigint | number): string => '0x' + v.toString(16);
+
+export class VmemDebugSession extends LoggingDebugSession {
+  private runtime: VmemRuntime | null = null;
+  private launchArgs: Args | null = null;
+  private configurationDone: Promise<void>;
+  private markConfigured: () => void = () => undefined;
+  private workspace = process.cwd();
+  // What the client asked for, replayed when a program is (re)launched.
+  private readonly lineRequests = new Map<string, Args[]>();
+  private functionRequest: Args[] = [];
+  private instructionRequest: Args[] = [];
+  private filterRequest: { filterId: string; condition?: string }[] = [];
+  private dataRequest: Args[] = [];
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.configurationDone = new Promise((r) => (this.markConfigured = r));
+  }
+
+  /** Runs a handler; any thrown error becomes an error response. */
+  private handle<R extends DebugProtocol.Response>(response: R, fn: () => void): void {
+    try {
+      fn();
+      this.sendResponse(response);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      const code = e instanceof LaunchConfigError ? ERR_LAUNCH : ERR_REQUEST;
+      response.success = false;
+      response.message = message;
+      response.body = { error: { id: code, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true } };
+      this.sendResponse(response);
+    }
+  }
+
+  private need(): VmemRuntime {
+    if (!this.runtime) throw new RequestError('no program is being debugged (launch one first)');
+    return this.runtime;
+  }
+
+  private needStopped(): VmemRuntime {
+    const rt = this.need();
+    if (rt.isRunning) throw new RequestError('the program is running: pause it first');
+    return rt;
+  }
+
+  // ------------------------------------------------------------------ session lifecycle
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsSteppingGranularity: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+      supportsEvaluateForHovers: true,
+      exceptionBreakpointFilters: EVENT_FILTERS.map((f) => ({
+        filter: f.id, label: f.label, description: f.description, default: false, supportsCondition: true,
+        conditionDescription: `An expression over the event's fields, e.g. ${f.id === 'vmexit' ? 'reason == 28' : f.id.startsWith('pf') ? 'gva >= 0x400000' : 'rip != 0'}`,
+      })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.markConfigured();
+    this.sendResponse(response);
+  }
+
+  protected override restartRequest(response: DebugProtocol.RestartResponse, rawArgs: DebugProtocol.RestartArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(argsOf(rawArgs).arguments);
+      const launch = Object.keys(args).length > 0 ? args : this.launchArgs;
+      if (!launch) throw new RequestError('nothing to restart: launch a program first');
+      const old = this.runtime;
+      this.runtime = null;
+      old?.dispose();
+      const rt = this.createRuntime(launch);
+      this.launchArgs = launch;
+      setImmediate(() => rt.start(rt.config.stopOnEntry));
+    });
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.runtime?.dispose();
+    this.runtime = null;
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.runtime?.dispose();
+    this.runtime = null;
+    this.sendResponse(response);
+  }
+
+  /** Validates, builds the target and the runtime, replays the client's breakpoints. */
+  private createRuntime(args: Args): VmemRuntime {
+    const cwd = str(args.cwd) ?? this.workspace;
+    const cfg = parseLaunchConfig(args, (p) => (isAbsolute(p) ? p : resolve(cwd, p)), existsSync);
+    const rt = new VmemRuntime(buildTarget(cfg), cfg);
+    rt.on('stopped', (s: StopInfo) => this.sendStopped(s));
+    rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
+    rt.on('exited', (code: number) => this.sendEvent(new ExitedEvent(code)));
+    rt.on('terminated', () => {
+      if (this.runtime === rt) this.sendEvent(new TerminatedEvent());
+    });
+    this.runtime = rt;
+    for (const [file, bps] of this.lineRequests) rt.setLineBreakpoints(file, bps.map(lineSpec));
+    rt.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: str(b.name) ?? '' })));
+    rt.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: str(b.instructionReference) ?? '', offset: int(b.offset) })));
+    rt.setEventFilters(this.filterRequest);
+    return rt;
+  }
+
+  private sendStopped(s: StopInfo): void {
+    const e = new StoppedEvent(s.reason, s.threadId, s.text) as DebugProtocol.StoppedEvent;
+    e.body.allThreadsStopped = true;
+    if (s.description) e.body.description = s.description;
+    if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    this.sendEvent(e);
+  }
+
+  // ------------------------------------------------------------------ breakpoints
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, rawArgs: DebugProtocol.SetBreakpointsArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const path = str(argsOf(args.source).path);
+      if (!path) throw new RequestError('setBreakpoints: source.path is required');
+      const bps = arrayOf(args.breakpoints).filter((b) => int(b.line) !== undefined && (b.line as number) > 0);
+      this.lineRequests.set(path, bps);
+      const results = this.runtime ? this.runtime.setLineBreakpoints(path, bps.map(lineSpec)) : bps.map((b, i) => ({ id: i + 1, verified: false, line: b.line as number, message: 'not launched yet' }));
+      response.body = { breakpoints: results.map((r) => toBreakpoint(r, new Source(basename(path), path))) };
+    });
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, rawArgs: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.handle(response, () => {
+      this.functionRequest = arrayOf(argsOf(rawArgs).breakpoints).filter((b) => typeof b.name === 'string');
+      const results = this.runtime?.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: b.name as string }))) ?? this.functionRequest.map((_b, i) => ({ id: i + 1, verified: false, message: 'not launched yet' }));
+      response.body = { breakpoints: results.map((r) => toBreakpoint(r)) };
+    });
+  }
+
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, rawArgs: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    this.handle(response, () => {
+      this.instructionRequest = arrayOf(argsOf(rawArgs).breakpoints).filter((b) => typeof b.instructionReference === 'string');
+      const results = this.runtime?.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: b.instructionReference as string, offset: int(b.offset) }))) ?? this.instructionRequest.map((_b, i) => ({ id: i + 1, verified: false, message: 'not launched yet' }));
+      response.body = { breakpoints: results.map((r) => toBreakpoint(r)) };
+    });
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, rawArgs: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const plain = (Array.isArray(args.filters) ? args.filters : []).filter((f): f is string => typeof f === 'string').map((filterId) => ({ filterId }));
+      const withOptions = arrayOf(args.filterOptions).filter((o) => typeof o.filterId === 'string').map((o) => ({ filterId: o.filterId as string, condition: str(o.condition) }));
+      this.filterRequest = [...plain.filter((p) => !withOptions.some((o) => o.filterId === p.filterId)), ...withOptions];
+      const results = this.runtime?.setEventFilters(this.filterRequest) ?? this.filterRequest.map((_f, i): BreakpointResult => ({ id: i, verified: true }));
+      response.body = { breakpoints: results.map((r) => ({ verified: r.verified, message: r.message })) };
+    });
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, rawArgs: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const name = str(args.name);
+      if (!name) throw new RequestError('dataBreakpointInfo: name (an address expression such as 0x400000 or pte(0x400000)) is required');
+      const rt = this.need();
+      const threadId = int(argsOf(args).frameId) !== undefined ? Math.floor((args.frameId as number) / 1000) : 1;
+      const r = rt.dataBreakpointInfo(name, threadId);
+      response.body = 'error' in r ? { dataId: null, description: r.error } : { dataId: r.dataId, description: r.description, accessTypes: ['write'], canPersist: false };
+    });
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, rawArgs: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.handle(response, () => {
+      this.dataRequest = arrayOf(argsOf(rawArgs).breakpoints).filter((b) => typeof b.dataId === 'string');
+      const specs = this.dataRequest.map((b) => ({ dataId: b.dataId as string, condition: str(b.condition), hitCondition: str(b.hitCondition) }));
+      const results = this.runtime?.setDataBreakpoints(specs) ?? specs.map((_s, i) => ({ id: i + 1, verified: false, message: 'not launched yet' }));
+      response.body = { breakpoints: results.map((r) => toBreakpoint(r)) };
+    });
+  }
+
+  // ------------------------------------------------------------------ execution control
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    this.handle(response, () => {
+      this.needStopped().continue();
+      response.body = { allThreadsContinued: true };
+    });
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.stepRequest(response, args, 'next');
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.stepRequest(response, args, 'in');
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.stepRequest(response, args, 'out');
+  }
+
+  private stepRequest(response: DebugProtocol.Response, rawArgs: unknown, kind: 'next' | 'in' | 'out'): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const rt = this.needStopped();
+      const threadId = int(args.threadId) ?? 1;
+      if (!rt.thread(threadId)) throw new RequestError(`no thread ${threadId}`);
+      rt.stepThread(threadId, kind, args.granularity === 'instruction');
+    });
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.handle(response, () => this.need().pause());
+  }
+
+  // ------------------------------------------------------------------ state
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    response.body = { threads: (this.runtime?.threads() ?? []).map((t) => new Thread(t.id, t.name)) };
+    this.sendResponse(response);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, rawArgs: DebugProtocol.StackTraceArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const rt = this.needStopped();
+      const threadId = int(args.threadId);
+      if (threadId === undefined || !rt.thread(threadId)) throw new RequestError(`stackTrace: no thread ${String(args.threadId)}`);
+      const all = rt.stack(threadId);
+      const start = Math.max(0, int(args.startFrame) ?? 0);
+      const levels = int(args.levels) ?? 0;
+      const frames = all.slice(start, levels > 0 ? start + levels : undefined).map((f, i) => {
+        const e = f.entry;
+        const sf = new StackFrame(threadId * 1000 + start + i, f.name, e ? new Source(basename(e.file), e.file) : undefined, e?.line ?? 0, e?.column ?? 0) as DebugProtocol.StackFrame;
+        sf.instructionPointerReference = hex(f.address);
+        if (!e) sf.presentationHint = 'subtle';
+        return sf;
+      });
+      response.body = { stackFrames: frames, totalFrames: all.length };
+    });
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, rawArgs: DebugProtocol.ScopesArguments): void {
+    this.handle(response, () => {
+      const rt = this.needStopped();
+      const frameId = int(argsOf(rawArgs).frameId);
+      const threadId = frameId === undefined ? undefined : Math.floor(frameId / 1000);
+      if (threadId === undefined || !rt.thread(threadId)) throw new RequestError(`scopes: no frame ${String(argsOf(rawArgs).frameId)}`);
+      const scopes = [new Scope('Registers', threadId * 16 + REF_REGISTERS, false)];
+      if (rt.lastStopInfo?.event && rt.lastStopInfo.threadId === threadId) scopes.push(new Scope('Event', threadId * 16 + REF_EVENT, false));
+      response.body = { scopes };
+    });
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, rawArgs: DebugProtocol.VariablesArguments): void {
+    this.handle(response, () => {
+      const rt = this.needStopped();
+      const ref = int(argsOf(rawArgs).variablesReference) ?? 0;
+      const t = rt.thread(Math.floor(ref / 16));
+      if (!t) throw new RequestError(`variables: unknown reference ${ref}`);
+      const v = (name: string, value: string): DebugProtocol.Variable => ({ name, value, variablesReference: 0, evaluateName: name });
+      if (ref % 16 === REF_REGISTERS) {
+        const s = t.cpu.snapshot();
+        response.body = {
+          variables: [
+            ...REG64.map((r) => v(r, hex(s.gpr[r]))),
+            v('rip', hex(s.rip)), v('rflags', hex(s.rflags)), v('cpl', String(s.cpl)), v('cr0', hex(s.cr0)), v('cr2', hex(s.cr2)),
+            v('cr3', hex(s.cr3)), v('cr4', hex(s.cr4)), v('efer', hex(s.efer)), v('icount', String(s.icount)),
+          ],
+        };
+      } else if (ref % 16 === REF_EVENT && rt.lastStopInfo?.event) {
+        response.body = { variables: Object.entries(eventFieldsText(rt.lastStopInfo.event)).map(([k, x]) => ({ name: k, value: x, variablesReference: 0 })) };
+      } else throw new RequestError(`variables: unknown reference ${ref}`);
+    });
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, rawArgs: DebugProtocol.EvaluateArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const expression = str(args.expression);
+      if (expression === undefined) throw new RequestError('evaluate: expression is required');
+      const rt = this.needStopped();
+      const frameId = int(args.frameId);
+      try {
+        const value = rt.evaluate(expression, frameId === undefined ? 1 : Math.floor(frameId / 1000));
+        response.body = { result: formatValue(value), variablesReference: 0 };
+      } catch (e) {
+        if (e instanceof ExpressionError) throw new RequestError(e.message);
+        throw e;
+      }
+    });
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, rawArgs: DebugProtocol.ExceptionInfoArguments): void {
+    this.handle(response, () => {
+      const rt = this.needStopped();
+      const threadId = int(argsOf(rawArgs).threadId);
+      const s = rt.lastStopInfo;
+      if (!s || s.threadId !== threadId || s.reason !== 'exception') throw new RequestError(`thread ${String(threadId)} did not stop on an event`);
+      const fields = s.event ? eventFieldsText(s.event) : {};
+      const details: DebugProtocol.ExceptionDetails & { fields?: Record<string, string> } = {
+        message: s.description, typeName: s.event?.kind ?? s.text, fullTypeName: s.event ? `vmem.event.${s.event.kind}` : undefined,
+        stackTrace: Object.entries(fields).map(([k, x]) => `${k}: ${x}`).join('\n'), fields,
+      };
+      response.body = { exceptionId: s.filterId ?? s.text ?? 'stop', description: s.description, breakMode: 'always', details };
+    });
+  }
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    // Launch answers only after configurationDone (the client's breakpoints are set by then).
+    if (request.command === 'launch') {
+      void this.launch(request);
+      return;
+    }
+    super.dispatchRequest(request);
+  }
+
+  private async launch(request: DebugProtocol.Request): Promise<void> {
+    const response = new Response(request) as DebugProtocol.LaunchResponse;
+    if (this.runtime) {
+      this.handle(response, () => {
+        throw new RequestError('a program is already being debugged (use restart)');
+      });
+      return;
+    }
+    let rt: VmemRuntime;
+    try {
+      const args = argsOf(request.arguments);
+      rt = this.createRuntime(args);
+      this.launchArgs = args;
+    } catch (e) {
+      this.handle(response, () => {
+        throw e;
+      });
+      return;
+    }
+    this.sendEvent(new InitializedEvent());
+    await Promise.race([this.configurationDone, new Promise((r) => setTimeout(r, 2000))]);
+    this.sendResponse(response);
+    if ((this.runtime as VmemRuntime | null) === rt) rt.start(rt.config.stopOnEntry);
+  }
+}
+
+function spec(b: Args): { condition?: string; hitCondition?: string; logMessage?: string } {
+  return { condition: str(b.condition), hitCondition: str(b.hitCondition), logMessage: str(b.logMessage) };
+}
+
+function lineSpec(b: Args): { line: number; condition?: string; hitCondition?: string; logMessage?: string } {
+  return { ...spec(b), line: int(b.line) ?? 1 };
+}
+
+function toBreakpoint(r: BreakpointResult, source?: Source): DebugProtocol.Breakpoint {
+  const bp = new Breakpoint(r.verified, r.line, undefined, source) as DebugProtocol.Breakpoint;
+  bp.id = r.id;
+  if (r.message) bp.message = r.message;
+  return bp;
+}

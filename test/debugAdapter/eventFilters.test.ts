@@ -1,0 +1,83 @@
+// Event breakpoints end to end (stdio): each filter stops on its event with a description and
+// exceptionInfo carrying the event's fields; a data breakpoint on a PTE stops when it changes.
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ROOT, startAdapter } from './adapterHarness';
+import type { Harness } from './adapterHarness';
+import { EVENT_FILTERS } from '../../src/debugAdapter/runtime/eventFilters';
+import { EVENT_KINDS } from '../../src/engine/events';
+
+const HELLO = join(ROOT, 'examples/hello.s');
+const MAP_UNMAP = join(ROOT, 'examples/map-unmap.s');
+
+const CASES: [string, string, string, string | undefined, RegExp, string][] = [
+  ['hidden fault in shadow mode', HELLO, 'shadow', undefined, /^Hidden page fault at gva 0x[0-9a-f]{8} \(shadow miss; guest P/, 'pf-hidden'],
+  ['EPT violation in nested mode', HELLO, 'nested', undefined, /^EPT violation at gpa 0x/, 'ept-violation'],
+  ['INVLPG', MAP_UNMAP, 'native', undefined, /^INVLPG of gva 0x/, 'invlpg'],
+  ['CR3 write', HELLO, 'native', undefined, /^CR3 write: 0x/, 'cr3-write'],
+  ['VM exit with a condition', HELLO, 'shadow', 'reason == 28', /^VM exit 28 /, 'vmexit'],
+  ['true page fault', HELLO, 'native', 'gva >= 0x400000', /^True page fault at gva 0x005ffff8/, 'pf-true'],
+];
+
+describe('event breakpoints and data breakpoints (DebugClient over stdio)', function () {
+  this.timeout(30_000);
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startAdapter('stdio');
+  });
+  afterEach(async () => h.stop());
+
+  it('has one filter per engine event kind (page faults as true and hidden)', () => {
+    assert.equal(EVENT_FILTERS.length, EVENT_KINDS.length + 1);
+    assert.ok(EVENT_FILTERS.some((f) => f.id === 'vmexit') && EVENT_FILTERS.some((f) => f.id === 'pf-hidden'));
+  });
+
+  for (const [what, program, mode, condition, description, filterId] of CASES) {
+    it(`stops on ${what}`, async () => {
+      const dc = h.dc;
+      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await Promise.all([
+        dc.waitForEvent('initialized').then(async () => {
+          await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId, condition }] });
+          await dc.configurationDoneRequest();
+        }),
+        dc.initializeRequest().then(() => dc.launchRequest({ program, mode } as DebugProtocol.LaunchRequestArguments)),
+      ]);
+      const ev = await stopped;
+      assert.equal(ev.body.reason, 'exception');
+      assert.match(ev.body.description ?? '', description);
+      const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+      assert.equal(info.body.exceptionId, filterId);
+      const fields = (info.body.details as { fields: Record<string, string> }).fields;
+      assert.ok(fields.rip && fields.icount, 'the event stamp is there');
+      if (filterId === 'vmexit') assert.equal(fields.reason, '28');
+      const scopes = await dc.scopesRequest({ frameId: ev.body.threadId! * 1000 });
+      assert.ok(scopes.body.scopes.some((s) => s.name === 'Event'));
+    });
+  }
+
+  it('a data breakpoint on a PTE stops when the entry changes', async () => {
+    const dc = h.dc;
+    const entry = dc.waitForEvent('stopped');
+    await Promise.all([
+      dc.waitForEvent('initialized').then(async () => {
+        await dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: 31 }] });
+        await dc.configurationDoneRequest();
+      }),
+      dc.initializeRequest().then(() => dc.launchRequest({ program: HELLO } as DebugProtocol.LaunchRequestArguments)),
+    ]);
+    await entry;
+    // The user stack page below 0x600000 is demand-paged: its PTE changes when the first push faults.
+    const info = await dc.dataBreakpointInfoRequest({ name: 'pte(0x5ffff8)' });
+    assert.ok(info.body.dataId, info.body.description);
+    assert.match(info.body.description, /PTE of gva 0x5ffff8/);
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId! }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const ev = await stopped;
+    assert.equal(ev.body.reason, 'data breakpoint');
+    assert.match(ev.body.description ?? '', /changed: now 0x[0-9a-f]*[1357bdf]$/, 'the new PTE is present');
+  });
+});
