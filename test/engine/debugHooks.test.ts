@@ -2,7 +2,7 @@
 // mapping of the instruction stops before it runs) and data breakpoints on physical bytes
 // (any store — by the guest, a page walk's A/D update, the VMM — stops after it).
 import { strict as assert } from 'node:assert';
-import { assembleOk } from '../support/runAsm';
+import { PAGING32_MACROS, assembleOk } from '../support/runAsm';
 import { startProgram } from '../../src/engine/runner';
 import type { Vm } from '../../src/engine/vm';
 import type { PhysicalMemory } from '../../src/engine/memory/physicalMemory';
@@ -113,24 +113,12 @@ _start:
   }
 
   it('a data breakpoint on a PTE sees the page walk set its accessed bit', () => {
-    const { vm, mem } = start(`
+    const { vm, mem } = start(`${PAGING32_MACROS}
 .org 0x1000
 _start:
     mov rsp, 0x8000
-    mov dword [0x10000], 0x11003         ; 32-bit paging: PDE 0 → page table at 0x11000
-    mov rcx, 0
-.fill:
-    mov rax, rcx
-    shl rax, 12
-    or rax, 3
-    mov dword [0x11000 + rcx*4], eax
-    inc rcx
-    cmp rcx, 1024
-    jne .fill
-    mov rax, 0x10000
-    mov cr3, rax
-    mov rax, 0x80000011
-    mov cr0, rax
+    identity_map32                       ; 32-bit paging: PDE 0 → page table at 0x11000
+    enable_paging32
     mov rbx, [0x5000]                    ; first touch of page 5: the walk sets PTE 5's A bit
     hlt
 `);

@@ -34,3 +34,29 @@ export const IDT_PROLOGUE = `
     mov dword [IDT + \\vec*16 + 8], eax
 .endm
 `;
+
+/**
+ * 32-bit paging for small test programs: `identity_map32` builds a page directory at 0x10000
+ * whose PDE 0 points at a page table at 0x11000 identity-mapping 0–4 MiB (P|RW, supervisor);
+ * `enable_paging32` loads CR3 and sets CR0.PG.
+ */
+export const PAGING32_MACROS = `
+.macro identity_map32
+    mov dword [0x10000], 0x11003
+    mov rcx, 0
+.fill\\@:
+    mov rax, rcx
+    shl rax, 12
+    or rax, 3
+    mov dword [0x11000 + rcx*4], eax
+    inc rcx
+    cmp rcx, 1024
+    jne .fill\\@
+.endm
+.macro enable_paging32
+    mov rax, 0x10000
+    mov cr3, rax
+    mov rax, 0x80000011
+    mov cr0, rax
+.endm
+`;

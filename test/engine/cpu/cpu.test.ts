@@ -2,13 +2,13 @@
 // the timer, paging faults and self-modifying code. Each program exits through port 0xF4
 // with a status the test checks (0 = every in-guest check passed).
 import { strict as assert } from 'node:assert';
-import { IDT_PROLOGUE, runAsm } from '../../support/runAsm';
+import { IDT_PROLOGUE, PAGING32_MACROS, runAsm } from '../../support/runAsm';
 
 const EXIT = (status: number | string): string => `mov eax, ${status}\n    out 0xf4, al`;
 
 /** A kernel skeleton: stack, IDT with `handlers` (vector → label, attr), lidt, then `body`. */
 function kernel(body: string, handlers: [number, string, number][], extra = ''): string {
-  return `${IDT_PROLOGUE}
+  return `${IDT_PROLOGUE}${PAGING32_MACROS}
 .org 0x1000
 _start:
     mov rsp, 0x9000
@@ -214,22 +214,9 @@ _start:
 
   it('#PF under 32-bit paging: CR2, error code, and retry after mapping', () => {
     const s = runAsm(kernel(`
-    ; page directory at 0x10000, one page table at 0x11000 identity-mapping 0–4 MiB except page 0x200
-    mov rcx, 0
-.fill:
-    mov rax, rcx
-    shl rax, 12
-    or rax, 3
-    mov dword [0x11000 + rcx*4], eax
-    inc rcx
-    cmp rcx, 1024
-    jne .fill
+    identity_map32
     mov dword [0x11000 + 0x200*4], 0        ; 0x200000 not present
-    mov dword [0x10000], 0x11000 | 3
-    mov rax, 0x10000
-    mov cr3, rax
-    mov rax, 0x80000011
-    mov cr0, rax
+    enable_paging32
     mov r12, 0
     mov dword [0x200010], 0x1234            ; faults once, then succeeds
     cmp r12, 1

@@ -1,6 +1,6 @@
 // The hypervisor core: VM exits every mode shares, and the machine's scheduling.
 import { strict as assert } from 'node:assert';
-import { assembleOk, runAsm, IDT_PROLOGUE } from '../../support/runAsm';
+import { assembleOk, runAsm, IDT_PROLOGUE, PAGING32_MACROS } from '../../support/runAsm';
 import { Machine } from '../../../src/engine/machine/machine';
 import { createVirtualVm } from '../../../src/engine/vmm/virtualVm';
 import { ExitReason } from '../../../src/engine/vmm/exitReasons';
@@ -63,27 +63,15 @@ _start:
 
   it('INVPCID exits (shadow: INVLPG exiting) before its descriptor is read, with the displacement as qualification', () => {
     if (!availableModes().includes('shadow')) return;
-    const s = runAsm(`${IDT_PROLOGUE}
+    const s = runAsm(`${IDT_PROLOGUE}${PAGING32_MACROS}
 .org 0x1000
 _start:
     mov rsp, 0x9000
     gate 14, pf_handler, 0x8e
     lidt [idtr]
-    mov dword [0x10000], 0x11003          ; 32-bit paging, identity 0–4 MiB except 0x200000
-    mov rcx, 0
-.fill:
-    mov rax, rcx
-    shl rax, 12
-    or rax, 3
-    mov dword [0x11000 + rcx*4], eax
-    inc rcx
-    cmp rcx, 1024
-    jne .fill
+    identity_map32                        ; 32-bit paging, identity 0–4 MiB except 0x200000
     mov dword [0x11000 + 0x200*4], 0
-    mov rax, 0x10000
-    mov cr3, rax
-    mov rax, 0x80000011
-    mov cr0, rax
+    enable_paging32
     mov rbx, 0x200000
     mov eax, 2
     invpcid rax, [rbx + 0x10]             ; the descriptor is on a not-present page
