@@ -97,7 +97,7 @@ function poolData(): string[] {
   for (let k = 0; k < POOL_FRAMES; k++) {
     const base = POOL + k * 0x1000;
     for (const off of [0x000, 0x008, 0x100, 0x7f0, 0xff0]) lines.push(`.org ${hex(base + off)}`, `  .qword ${hex(0x1111_0000 * (1 + (off >> 8)) + k * 0x101 + off)}`);
-    for (const off of CODE_OFFSETS) lines.push(`.org ${hex(base + off)}`, '  .byte 0x08, 0x03 ; ret');
+    for (const off of CODE_OFFSETS) lines.push(`.org ${hex(base + off)}`, '  ret');
   }
   return lines;
 }
