@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  Breakpoint, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+  Breakpoint, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmemRuntime } from './runtime/runtime';
@@ -12,18 +12,13 @@ import type { BreakpointResult, StopInfo } from './runtime/runtime';
 import { LaunchConfigError, parseLaunchConfig } from './runtime/launchConfig';
 import { buildTarget } from './runtime/target';
 import { EVENT_FILTERS, eventFieldsText } from './runtime/eventFilters';
-import { ExpressionError, formatValue } from './runtime/expression';
-import { REG64 } from '../engine/isa/registers';
+import { InspectRequests, VIEW_REQUESTS } from './inspectRequests';
 
 /** Thrown by handlers: becomes an error response with this message. */
 class RequestError extends Error {}
 
 const ERR_LAUNCH = 3001;
 const ERR_REQUEST = 3002;
-
-/** Variables references: thread × what (registers, the stop's event). */
-const REF_REGISTERS = 1;
-const REF_EVENT = 2;
 
 type Args = Record<string, unknown>;
 
@@ -57,6 +52,9 @@ export class VmemDebugSession extends LoggingDebugSession {
   private instructionRequest: Args[] = [];
   private filterRequest: { filterId: string; condition?: string }[] = [];
   private dataRequest: Args[] = [];
+  // Scopes, evaluate, memory, disassembly and the views' requests of the current runtime.
+  private inspect: InspectRequests | null = null;
+  private clientProgress = false;
 
   constructor() {
     super();
@@ -93,8 +91,14 @@ export class VmemDebugSession extends LoggingDebugSession {
 
   // ------------------------------------------------------------------ session lifecycle
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.clientProgress = argsOf(args).supportsProgressReporting === true;
     response.body = {
+      supportsSetVariable: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsDisassembleRequest: true,
+      supportsCancelRequest: true,
       supportsConfigurationDoneRequest: true,
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
@@ -105,6 +109,7 @@ export class VmemDebugSession extends LoggingDebugSession {
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,
       supportsSteppingGranularity: true,
+      supportsStepBack: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsEvaluateForHovers: true,
@@ -136,6 +141,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.inspect?.dispose();
     this.runtime?.dispose();
     this.runtime = null;
     this.sendResponse(response);
@@ -143,6 +149,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.inspect?.dispose();
     this.runtime?.dispose();
     this.runtime = null;
     this.sendResponse(response);
@@ -160,6 +167,8 @@ export class VmemDebugSession extends LoggingDebugSession {
       if (this.runtime === rt) this.sendEvent(new TerminatedEvent());
     });
     this.runtime = rt;
+    this.inspect?.dispose();
+    this.inspect = new InspectRequests(rt, (e) => this.sendEvent(e), this.clientProgress);
     for (const [file, bps] of this.lineRequests) rt.setLineBreakpoints(file, bps.map(lineSpec));
     rt.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: str(b.name) ?? '' })));
     rt.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: str(b.instructionReference) ?? '', offset: int(b.offset) })));
@@ -268,6 +277,24 @@ export class VmemDebugSession extends LoggingDebugSession {
     });
   }
 
+  // Time travel (runtime/timeTravel*.ts): answered at once, the stop follows as for a step.
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, rawArgs: DebugProtocol.StepBackArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const rt = this.needStopped();
+      const threadId = int(args.threadId) ?? 1;
+      if (!rt.thread(threadId)) throw new RequestError(`no thread ${threadId}`);
+      setImmediate(() => rt.stepBack(threadId, args.granularity === 'instruction'));
+    });
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.handle(response, () => {
+      const rt = this.needStopped();
+      setImmediate(() => rt.reverseContinue());
+    });
+  }
+
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.handle(response, () => this.need().pause());
   }
@@ -299,57 +326,6 @@ export class VmemDebugSession extends LoggingDebugSession {
     });
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse, rawArgs: DebugProtocol.ScopesArguments): void {
-    this.handle(response, () => {
-      const rt = this.needStopped();
-      const frameId = int(argsOf(rawArgs).frameId);
-      const threadId = frameId === undefined ? undefined : Math.floor(frameId / 1000);
-      if (threadId === undefined || !rt.thread(threadId)) throw new RequestError(`scopes: no frame ${String(argsOf(rawArgs).frameId)}`);
-      const scopes = [new Scope('Registers', threadId * 16 + REF_REGISTERS, false)];
-      if (rt.lastStopInfo?.event && rt.lastStopInfo.threadId === threadId) scopes.push(new Scope('Event', threadId * 16 + REF_EVENT, false));
-      response.body = { scopes };
-    });
-  }
-
-  protected override variablesRequest(response: DebugProtocol.VariablesResponse, rawArgs: DebugProtocol.VariablesArguments): void {
-    this.handle(response, () => {
-      const rt = this.needStopped();
-      const ref = int(argsOf(rawArgs).variablesReference) ?? 0;
-      const t = rt.thread(Math.floor(ref / 16));
-      if (!t) throw new RequestError(`variables: unknown reference ${ref}`);
-      const v = (name: string, value: string): DebugProtocol.Variable => ({ name, value, variablesReference: 0, evaluateName: name });
-      if (ref % 16 === REF_REGISTERS) {
-        const s = t.cpu.snapshot();
-        response.body = {
-          variables: [
-            ...REG64.map((r) => v(r, hex(s.gpr[r]))),
-            v('rip', hex(s.rip)), v('rflags', hex(s.rflags)), v('cpl', String(s.cpl)), v('cr0', hex(s.cr0)), v('cr2', hex(s.cr2)),
-            v('cr3', hex(s.cr3)), v('cr4', hex(s.cr4)), v('efer', hex(s.efer)), v('icount', String(s.icount)),
-          ],
-        };
-      } else if (ref % 16 === REF_EVENT && rt.lastStopInfo?.event) {
-        response.body = { variables: Object.entries(eventFieldsText(rt.lastStopInfo.event)).map(([k, x]) => ({ name: k, value: x, variablesReference: 0 })) };
-      } else throw new RequestError(`variables: unknown reference ${ref}`);
-    });
-  }
-
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, rawArgs: DebugProtocol.EvaluateArguments): void {
-    this.handle(response, () => {
-      const args = argsOf(rawArgs);
-      const expression = str(args.expression);
-      if (expression === undefined) throw new RequestError('evaluate: expression is required');
-      const rt = this.needStopped();
-      const frameId = int(args.frameId);
-      try {
-        const value = rt.evaluate(expression, frameId === undefined ? 1 : Math.floor(frameId / 1000));
-        response.body = { result: formatValue(value), variablesReference: 0 };
-      } catch (e) {
-        if (e instanceof ExpressionError) throw new RequestError(e.message);
-        throw e;
-      }
-    });
-  }
-
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, rawArgs: DebugProtocol.ExceptionInfoArguments): void {
     this.handle(response, () => {
       const rt = this.needStopped();
@@ -362,6 +338,88 @@ export class VmemDebugSession extends LoggingDebugSession {
         stackTrace: Object.entries(fields).map(([k, x]) => `${k}: ${x}`).join('\n'), fields,
       };
       response.body = { exceptionId: s.filterId ?? s.text ?? 'stop', description: s.description, breakMode: 'always', details };
+    });
+  }
+
+  // ------------------------------------------------------------------ inspection (inspectRequests.ts)
+
+  private needInspect(stopped: boolean): InspectRequests {
+    if (stopped) this.needStopped();
+    else this.need();
+    return this.inspect!;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, rawArgs: DebugProtocol.ScopesArguments): void {
+    this.handle(response, () => {
+      response.body = { scopes: this.needInspect(true).scopes(int(argsOf(rawArgs).frameId)) };
+    });
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, rawArgs: DebugProtocol.VariablesArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      response.body = { variables: this.needInspect(true).variables(int(args.variablesReference), int(args.start), int(args.count)) };
+    });
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, rawArgs: DebugProtocol.SetVariableArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const name = str(args.name);
+      const value = str(args.value);
+      if (name === undefined || value === undefined) throw new RequestError('setVariable: name and value are required');
+      response.body = this.needInspect(true).setVariable(int(args.variablesReference), name, value);
+      this.runtime?.noteDebuggerWrite(`register ${name}`);
+    });
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, rawArgs: DebugProtocol.EvaluateArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const expression = str(args.expression);
+      if (expression === undefined) throw new RequestError('evaluate: expression is required');
+      response.body = this.needInspect(true).evaluate(expression, str(args.context), int(args.frameId));
+    });
+  }
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, rawArgs: DebugProtocol.ReadMemoryArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const count = int(args.count);
+      if (count === undefined || count < 0) throw new RequestError('readMemory: count (a byte count) is required');
+      response.body = this.needInspect(false).readMemory(str(args.memoryReference), int(args.offset) ?? 0, count);
+    });
+  }
+
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, rawArgs: DebugProtocol.WriteMemoryArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const data = str(args.data);
+      if (data === undefined) throw new RequestError('writeMemory: data (base64) is required');
+      response.body = this.needInspect(true).writeMemory(str(args.memoryReference), int(args.offset) ?? 0, data);
+      this.runtime?.noteDebuggerWrite('memory');
+    });
+  }
+
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, rawArgs: DebugProtocol.DisassembleArguments): void {
+    this.handle(response, () => {
+      const args = argsOf(rawArgs);
+      const count = int(args.instructionCount);
+      if (count === undefined || count < 0) throw new RequestError('disassemble: instructionCount is required');
+      response.body = { instructions: this.needInspect(false).disassemble(str(args.memoryReference), int(args.offset) ?? 0, int(args.instructionOffset) ?? 0, count) };
+    });
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, rawArgs: DebugProtocol.CancelArguments): void {
+    this.inspect?.cancel(str(argsOf(rawArgs).progressId));
+    this.sendResponse(response);
+  }
+
+  /** The views' requests (docs/views-protocol.md); they read the machine, running or not. */
+  protected override customRequest(command: string, response: DebugProtocol.Response, rawArgs: unknown): void {
+    this.handle(response, () => {
+      if (!(VIEW_REQUESTS as readonly string[]).includes(command)) throw new RequestError(`unrecognized request '${command}'`);
+      response.body = this.needInspect(false).view(command, argsOf(rawArgs));
     });
   }
 

@@ -81,7 +81,7 @@ for (const transport of ['stdio', 'socket'] as Transport[]) {
       assert.equal(f.instructionPointerReference, '0x1000');
       const scopes = await dc.scopesRequest({ frameId: f.id });
       const vars = await dc.variablesRequest({ variablesReference: scopes.body.scopes[0].variablesReference });
-      assert.equal(vars.body.variables.find((v) => v.name === 'rip')?.value, '0x1000');
+      assert.equal(vars.body.variables.find((v) => v.name === 'rip')?.value, '0x0000000000001000');
     });
 
     it('stops at a line breakpoint, steps over / into / out of calls, prints console output', async () => {

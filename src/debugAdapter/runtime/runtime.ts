@@ -20,6 +20,17 @@ import { locate, walkStack } from './stackWalk';
 import type { Frame } from './stackWalk';
 import type { LaunchConfig } from './launchConfig';
 import type { DebugVm, Target } from './target';
+import { EventBus } from '../../engine/events';
+import { Timeline, TimeTravelError } from './timeTravel';
+import type { TimePoint } from './timeTravel';
+import { previousStop, stepBackGoal, travelTo } from './timeTravelRuns';
+import type { TravelHost } from './timeTravelRuns';
+
+/** The runtime's own state kept with each snapshot (the engine's is in the snapshot). */
+interface TravelExtra {
+  ended: boolean;
+  reportedFailure: boolean;
+}
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
@@ -83,6 +94,9 @@ interface StepPlan {
   trapped: boolean;
 }
 
+/** `pending` while re-running for time travel: armed events and watches see a stop taken and stay quiet. */
+const QUIET: StopInfo = { reason: 'pause', threadId: 1 };
+
 export class VmemRuntime extends EventEmitter {
   private readonly breakpoints: CodeBreakpointTable;
   private dataBreakpoints: DataBreakpoint[] = [];
@@ -100,9 +114,15 @@ export class VmemRuntime extends EventEmitter {
   private step: StepPlan | null = null;
   private lastStop: StopInfo | null = null;
   private nextDataId = 1;
+  /** Snapshots for stepBack / reverseContinue (timeTravel.ts). */
+  readonly timeline: Timeline<TravelExtra>;
 
   constructor(readonly target: Target, readonly config: LaunchConfig) {
     super();
+    this.timeline = new Timeline<TravelExtra>(
+      () => [...(target.machine ? [target.machine] : []), ...target.vms.flatMap((d) => [d.vm, d.space])],
+      (o) => o instanceof EventBus,
+    );
     this.breakpoints = new CodeBreakpointTable(target.vms[0].space.cpuMemory);
     const multi = target.vms.length > 1;
     target.vms.forEach((dvm) => {
@@ -297,13 +317,19 @@ export class VmemRuntime extends EventEmitter {
       this.dataBreakpoints.push({ id, vm: Number(m[1]), mpa, size, description: `gpa 0x${gpa.toString(16)}`, condition: c.condition, hit: c.hit, hits: 0 });
       return { id, verified: true };
     });
+    this.installWatches();
+    return results;
+  }
+
+  /** Puts the data breakpoints' watches on their frames (again, after a time-travel restore). */
+  private installWatches(): void {
+    this.watchDisposers.splice(0).forEach((d) => d());
     const memory = this.target.vms[0].space.cpuMemory;
     const frames = new Set(this.dataBreakpoints.map((d) => Math.floor(d.mpa / 4096)));
     for (const fn of frames) {
       const onWrite = (f: MemFrame, offset: number, size: number): void => this.onWatchedWrite(f.number * 4096 + offset, size);
       for (const d of this.dataBreakpoints.filter((x) => Math.floor(x.mpa / 4096) === fn)) this.watchDisposers.push(memory.addWatch(d.mpa, d.size, onWrite));
     }
-    return results;
   }
 
   private onWatchedWrite(mpa: number, size: number): void {
@@ -333,6 +359,7 @@ export class VmemRuntime extends EventEmitter {
 
   /** Starts: stops on entry, or runs. */
   start(stopOnEntry: boolean): void {
+    this.snapshot();
     if (stopOnEntry) this.stopped({ reason: 'entry', threadId: 1 });
     else this.resume(false);
   }
@@ -366,6 +393,124 @@ export class VmemRuntime extends EventEmitter {
     this.filterDisposers.forEach((d) => d());
     this.watchDisposers.forEach((d) => d());
     this.disposers.forEach((d) => d());
+  }
+
+  // ------------------------------------------------------------------ time travel (timeTravel*.ts)
+
+  /** One instruction or source line back on a thread; stops with reason 'step' (or 'entry' at the start). */
+  stepBack(threadId: number, instruction: boolean): void {
+    const t = this.thread(threadId) ?? this.thread(1)!;
+    this.travel(true, (host, onPause) => {
+      const goal = stepBackGoal(host, t.dvm, t.cpu, instruction, onPause);
+      return goal === undefined ? undefined : { goal, stop: { reason: 'step', threadId: this.threadId(t.vm, t.cpu.index) } };
+    });
+  }
+
+  /** Back to the previous breakpoint or armed event (hit counts are not rewound), or to the start. */
+  reverseContinue(): void {
+    this.travel(false, (host, onPause) => {
+      const found = previousStop(host, () => {
+        const s = this.afterRun('pause-requested', undefined);
+        for (const dvm of this.target.vms) for (const c of dvm.vm.vcpus) if (c.breakpointHit !== null) {
+          c.breakpointHit = null;
+          c.resumeFromBreakpoint();
+        }
+        return s;
+      }, (s) => s.reason !== 'exception' && s.reason !== 'data breakpoint');
+      if (!found) return undefined;
+      const { point, hit } = found;
+      this.pending = QUIET;
+      travelTo(host, point, hit.icount, onPause);
+      // A code breakpoint stops as it did forward: fetched, before the instruction.
+      if (hit.codeBreakpoint) this.target.run(1);
+      return { goal: hit.icount, stop: hit.stop, arrived: true };
+    });
+  }
+
+  /** A debugger write (setVariable, writeMemory): the past before it can no longer be re-run. */
+  noteDebuggerWrite(what: string): void {
+    this.timeline.markWrite(this.target.icount, what, this.travelExtra());
+  }
+
+  private snapshot(): void {
+    this.timeline.take(this.target.icount, this.travelExtra());
+  }
+
+  private travelExtra(): TravelExtra {
+    return { ended: this.ended, reportedFailure: this.reportedFailure };
+  }
+
+  /**
+   * Runs a search and goes to its goal with the engine quiet: armed events and watches see a
+   * stop pending and do nothing, console and log output of the re-run is dropped. No goal: back
+   * to the start (reason 'entry'). A refused goal (before a debugger write) is an error.
+   */
+  private travel(quietSearch: boolean, search: (host: TravelHost<TravelExtra>, onPause: () => void) => { goal: number; stop: StopInfo; arrived?: boolean } | undefined): void {
+    if (this.disposed || this.running) return;
+    const now = this.target.icount;
+    const here = this.timeline.before(now);
+    const quiet = QUIET;
+    const output = this.output.length;
+    const log = this.log.length;
+    const hits = this.breakpoints.groups().flatMap((g) => this.breakpoints.ofGroup(g)).map((b) => [b, b.hits] as const);
+    const dataHits = this.dataBreakpoints.map((d) => [d, d.hits] as const);
+    const resumeAll = (): void => {
+      this.pending = quiet;
+      for (const dvm of this.target.vms) for (const c of dvm.vm.vcpus) if (c.breakpointHit !== null) {
+        c.breakpointHit = null;
+        c.resumeFromBreakpoint();
+      }
+    };
+    const host: TravelHost<TravelExtra> = {
+      target: this.target, timeline: this.timeline, lineKey: (dvm, cpu) => this.lineKey(dvm, cpu),
+      afterRestore: (p: TimePoint<TravelExtra>) => this.afterRestore(p),
+    };
+    let result: { goal: number; stop: StopInfo; arrived?: boolean } | undefined;
+    let error: unknown;
+    try {
+      const first = this.timeline.before(0);
+      // reverseContinue's search needs the listeners live: it takes their stops through afterRun.
+      this.pending = quietSearch ? quiet : null;
+      result = search(host, resumeAll);
+      if (result && !result.arrived) {
+        this.timeline.check(result.goal);
+        this.pending = quiet;
+        travelTo(host, this.timeline.before(result.goal)!, result.goal, resumeAll);
+      } else if (!result) {
+        this.timeline.check(0);
+        if (!first) throw new TimeTravelError('no snapshot of the start is kept');
+        travelTo(host, first, 0, resumeAll);
+        result = { goal: 0, stop: { reason: 'entry', threadId: 1 } };
+      }
+    } catch (e) {
+      error = e;
+      if (here) travelTo(host, here, now, resumeAll);
+    } finally {
+      this.pending = null;
+      this.output = this.output.slice(0, output);
+      this.log = this.log.slice(0, log);
+      for (const [b, n] of hits) b.hits = n;
+      for (const [d, n] of dataHits) d.hits = n;
+    }
+    if (error instanceof TimeTravelError) {
+      this.emit('output', error.message + '\n', 'console');
+      result = undefined;
+    } else if (error) throw error;
+    this.timeline.forgetAfter(this.target.icount);
+    this.stopped(result?.stop ?? { reason: 'step', threadId: 1 });
+  }
+
+  /** The runtime's flags back, and the debugger's hooks on frames the restore dropped put back. */
+  private afterRestore(p: TimePoint<TravelExtra>): void {
+    this.ended = p.extra.ended;
+    this.reportedFailure = p.extra.reportedFailure;
+    const memory = this.target.vms[0].space.cpuMemory;
+    for (const g of this.breakpoints.groups()) for (const b of this.breakpoints.ofGroup(g)) for (const s of b.sites) memory.addBreakpoint(s.mpa);
+    this.installWatches();
+    for (const dvm of this.target.vms) {
+      // Listeners are the debugger's: let the engine re-read who wants which events.
+      dvm.vm.bus.on('console', () => undefined)();
+    }
   }
 
   /** `stepOver`: a breakpoint at the current rip was reported already (or is not to stop): run its instruction. */
@@ -414,6 +559,7 @@ export class VmemRuntime extends EventEmitter {
     const left = this.config.maxSteps - this.target.icount;
     if (left <= 0) return this.boundReached();
     const r = this.target.run(Math.min(SLICE, left));
+    if (r.outcome === 'budget' && this.timeline.periodicDue(this.target.icount)) this.snapshot();
     const stop = this.afterRun(r.outcome, r.vm);
     if (stop) return stop;
     if (this.config.audit) {
@@ -570,6 +716,7 @@ export class VmemRuntime extends EventEmitter {
 
   private stopped(stop: StopInfo): void {
     this.running = false;
+    this.snapshot();
     this.step = null;
     this.pauseAsked = false;
     this.lastStop = stop;
