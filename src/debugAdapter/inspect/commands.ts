@@ -6,8 +6,8 @@ import type { SecondStageWalk } from '../../engine/mmu/walkRecord';
 import { exitReasonName } from '../../engine/vmm/exitReasons';
 import type { InspectTarget, InspectedVm } from './target';
 import { InspectError, vcpuOf, vmById } from './target';
-import { evaluateExpression } from './expression';
-import { vcpuEnv } from './evalEnv';
+import { evaluateNumber, formatValue, parseExpression } from '../runtime/expression';
+import { inspectEvalContext } from './evalContext';
 import { guestPagingMode, hardwareMmu, probeTranslation } from './translation';
 import { eptLines, pteText, tlbLine, walkText } from './walkText';
 import { hex, sizeText } from './format';
@@ -26,7 +26,7 @@ export interface ConsoleResult {
   value?: bigint;
 }
 
-export const HELP = `Commands (arguments are expressions: 0x1000, 4096, rax + 8, my_label, [rsp], dword [rbx + 4]):
+export const HELP = `Commands (arguments are expressions: 0x1000, 4096, rax + 8, my_label, [rsp], dword [rbx + 4], gpa(rip)):
   walk <gva> [read|write|fetch] [user]   every level of the page walk (nested: each EPT step;
                                          shadow: the shadow entry and whether it agrees), TLB entry
   pte <gva>                              the leaf page-table entry only
@@ -44,7 +44,7 @@ const ACCESSES: WalkAccess[] = ['read', 'write', 'fetch'];
 function arg(t: InspectTarget, v: InspectedVm, vcpu: number, args: string[], what: string): bigint {
   const text = args.join(' ');
   if (!text) throw new InspectError(`expected ${what}`);
-  return evaluateExpression(text, vcpuEnv(t, v, vcpu));
+  return evaluateNumber(text, inspectEvalContext(t, v, vcpu));
 }
 
 const COMMANDS: Record<string, Handler> = {
@@ -88,8 +88,8 @@ export function runConsole(t: InspectTarget, ctx: ConsoleContext, line: string):
   const words = line.trim().split(/\s+/);
   const h = isCommand(line) ? COMMANDS[words[0].toLowerCase()] : undefined;
   if (h) return { text: h(t, v, ctx.vcpu, words.slice(1)) };
-  const value = evaluateExpression(line, vcpuEnv(t, v, ctx.vcpu));
-  return { text: `${hex(value)} (${value})`, value };
+  const value = parseExpression(line).evaluate(inspectEvalContext(t, v, ctx.vcpu));
+  return typeof value === 'string' ? { text: formatValue(value) } : { text: `${hex(value)} (${value})`, value };
 }
 
 export function eptText(w: SecondStageWalk, eptp: bigint): string {

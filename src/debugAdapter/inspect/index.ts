@@ -2,9 +2,7 @@
 // (variables, console, evaluate, memory, disassembly) and the views' custom requests.
 export { createInspectTarget, InspectError, vmById, vcpuOf } from './target';
 export type { InspectTarget, InspectedVm, TargetVmInput } from './target';
-export { parseExpression, evaluateExpr, evaluateExpression, namesIn, ExpressionError } from './expression';
-export type { EvalEnv, Expr, MemSize } from './expression';
-export { vcpuEnv } from './evalEnv';
+export { inspectEvalContext } from './evalContext';
 export { readRegister, setRegister, registerNames } from './registers';
 export { scopesFor, registersScope, controlRegistersScope, lastExitScope, translationScope, controlsScope, walkRecordVariables } from './variables';
 export type { InspectScope, InspectVariable, ScopeName } from './variables';

@@ -1,7 +1,9 @@
-// The debugger's expression language: breakpoint conditions, logpoint {expr}, hit conditions,
-// event-filter conditions, data-breakpoint addresses and watch expressions. Values are 64-bit
-// (bigint, wrapping) or strings (event fields such as reasonName, compared with == / !=).
-// Grammar and precedence are C's; docs/debugging.md documents them.
+// The debugger's one expression language: breakpoint conditions, logpoint {expr}, hit
+// conditions, event-filter conditions, data-breakpoint addresses, watch/hover/console values and
+// the console commands' arguments (`walk rax + 8`). Values are 64-bit (bigint, wrapping) or
+// strings (event fields such as reasonName, compared with == / !=). Grammar and precedence are
+// C's (with `?:`); what names, memory and functions mean is the EvalContext's business
+// (evalContext.ts). docs/debugging.md documents the language.
 
 export type Value = bigint | string;
 
@@ -17,6 +19,8 @@ export interface EvalContext {
 
 export class ExpressionError extends Error {}
 
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
 type Node =
   | { t: 'num'; v: bigint }
   | { t: 'str'; v: string }
@@ -24,7 +28,8 @@ type Node =
   | { t: 'mem'; size: 1 | 2 | 4 | 8; addr: Node }
   | { t: 'call'; name: string; args: Node[] }
   | { t: 'unary'; op: string; a: Node }
-  | { t: 'binary'; op: string; a: Node; b: Node };
+  | { t: 'binary'; op: string; a: Node; b: Node }
+  | { t: 'cond'; test: Node; then: Node; else: Node };
 
 export interface Expression {
   readonly text: string;
@@ -35,7 +40,7 @@ const SIZES: Record<string, 1 | 2 | 4 | 8> = { byte: 1, word: 2, dword: 4, qword
 
 // Binary operators by precedence level, loosest first.
 const LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
-const PUNCT = ['<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '!', '~', '(', ')', '[', ']', ','];
+const PUNCT = ['<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '!', '~', '(', ')', '[', ']', ',', '?', ':'];
 
 interface Token {
   kind: 'num' | 'str' | 'id' | 'op' | 'end';
@@ -56,12 +61,13 @@ function tokenize(src: string): Token[] {
     if (/[0-9]/.test(c)) {
       const m = /^(0x[0-9a-f_]+|0b[01_]+|0o[0-7_]+|[0-9][0-9_]*)/i.exec(src.slice(i))!;
       i += m[0].length;
-      if (i < src.length && /[\w.]/.test(src[i])) throw new ExpressionError(`bad number '${src.slice(start, i + 1)}' at column ${start + 1}`);
+      // A number glued to letters (12ab) is a typo, not a number followed by a name.
+      if (i < src.length && /[\w.$@]/.test(src[i])) throw new ExpressionError(`bad number '${src.slice(start, i + 1)}' at column ${start + 1}`);
       out.push({ kind: 'num', text: m[0], pos: start });
       continue;
     }
-    if (/[A-Za-z_.$]/.test(c)) {
-      const m = /^[A-Za-z_.$][\w.$]*/.exec(src.slice(i))!;
+    if (/[A-Za-z_.$@]/.test(c)) {
+      const m = /^[A-Za-z_.$@][\w.$@]*/.exec(src.slice(i))!;
       i += m[0].length;
       out.push({ kind: 'id', text: m[0], pos: start });
       continue;
@@ -100,10 +106,21 @@ class Parser {
   }
 
   parseAll(): Node {
-    const n = this.binary(0);
+    const n = this.conditional();
     const t = this.peek();
     if (t.kind !== 'end') throw new ExpressionError(`unexpected '${t.text}' at column ${t.pos + 1}`);
     return n;
+  }
+
+  /** `test ? then : else`, loosest of all and right-associative, as in C. */
+  private conditional(): Node {
+    const test = this.binary(0);
+    const t = this.peek();
+    if (t.kind !== 'op' || t.text !== '?') return test;
+    this.next();
+    const then = this.conditional();
+    this.expect(':');
+    return { t: 'cond', test, then, else: this.conditional() };
   }
 
   private binary(level: number): Node {
@@ -128,28 +145,35 @@ class Parser {
 
   private primary(): Node {
     const t = this.next();
-    if (t.kind === 'num') return { t: 'num', v: BigInt(t.text.replace(/_/g, '')) };
+    if (t.kind === 'num') return { t: 'num', v: U64(BigInt(t.text.replace(/_/g, ''))) };
     if (t.kind === 'str') return { t: 'str', v: t.text };
     if (t.kind === 'op' && t.text === '(') {
-      const n = this.binary(0);
+      const n = this.conditional();
       this.expect(')');
       return n;
     }
     if (t.kind === 'op' && t.text === '[') return this.memory(8);
     if (t.kind === 'id') {
       const size = SIZES[t.text.toLowerCase()];
-      if (size !== undefined && this.peek().text === '[') {
+      const after = this.peek();
+      // `dword [x]` and the assembler's `dword ptr [x]`.
+      if (size !== undefined && after.kind === 'op' && after.text === '[') {
         this.next();
+        return this.memory(size);
+      }
+      if (size !== undefined && after.kind === 'id' && after.text.toLowerCase() === 'ptr') {
+        this.next();
+        this.expect('[');
         return this.memory(size);
       }
       if (this.peek().kind === 'op' && this.peek().text === '(') {
         this.next();
         const args: Node[] = [];
         if (this.peek().text !== ')') {
-          args.push(this.binary(0));
+          args.push(this.conditional());
           while (this.peek().text === ',') {
             this.next();
-            args.push(this.binary(0));
+            args.push(this.conditional());
           }
         }
         this.expect(')');
@@ -161,13 +185,11 @@ class Parser {
   }
 
   private memory(size: 1 | 2 | 4 | 8): Node {
-    const addr = this.binary(0);
+    const addr = this.conditional();
     this.expect(']');
     return { t: 'mem', size, addr };
   }
 }
-
-const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
 function num(v: Value, what: string): bigint {
   if (typeof v === 'string') throw new ExpressionError(`${what}: expected a number, got the string "${v}"`);
@@ -200,6 +222,8 @@ function evalNode(n: Node, ctx: EvalContext): Value {
       if (v === undefined) throw new ExpressionError(`unknown function '${n.name}' or bad arguments`);
       return v;
     }
+    case 'cond':
+      return truth(evalNode(n.test, ctx)) ? evalNode(n.then, ctx) : evalNode(n.else, ctx);
     case 'unary': {
       const a = evalNode(n.a, ctx);
       if (n.op === '!') return truth(a) ? 0n : 1n;
@@ -240,8 +264,14 @@ function evalNode(n: Node, ctx: EvalContext): Value {
 
 /** Parses an expression; throws ExpressionError saying what is wrong and where. */
 export function parseExpression(text: string): Expression {
+  if (text.trim() === '') throw new ExpressionError('empty expression');
   const node = new Parser(tokenize(text)).parseAll();
   return { text, evaluate: (ctx) => evalNode(node, ctx) };
+}
+
+/** Parses and evaluates a number (a console command's argument, an address); strings are refused. */
+export function evaluateNumber(text: string, ctx: EvalContext): bigint {
+  return num(parseExpression(text).evaluate(ctx), `'${text}'`);
 }
 
 /** Evaluates to true/false (non-zero / non-empty is true). */
