@@ -11,7 +11,7 @@ import { decode } from '../../engine/isa/encoding';
 import { Op } from '../../engine/isa/opcodes';
 import { eventToJson } from '../../engine/runner';
 import { isTrue, interpolate, parseExpression } from './expression';
-import type { Expression, Value } from './expression';
+import type { EvalContext, Expression, Value } from './expression';
 import { CodeBreakpointTable, compileSpec, sitesOf } from './codeBreakpoints';
 import type { CodeBreakpoint, CodeBreakpointKind, CodeBreakpointSpec } from './codeBreakpoints';
 import { describeEvent, eventFields, filterById } from './eventFilters';
@@ -250,6 +250,12 @@ export class VmemRuntime extends EventEmitter {
       } catch (e) {
         return { id: i, verified: false, message: e instanceof Error ? e.message : String(e) };
       }
+      // A condition that reads nothing (`0`, `1 == 2`) has one value for every event: a constant
+      // false one can never stop, so the kind is not listened to at all (an armed tlb-miss costs
+      // the engine its per-miss hook and an event per miss); a constant true one is no condition.
+      const constant = cond ? constantValue(cond) : undefined;
+      if (constant !== undefined && !isTrue(constant)) return { id: i, verified: true };
+      if (constant !== undefined) cond = undefined;
       this.target.vms.forEach((dvm, vmIndex) => {
         const listener = (e: EngineEvent): void => {
           if (this.pending || !filter.matches(e)) return;
@@ -734,6 +740,24 @@ export class VmemRuntime extends EventEmitter {
       this.emit('output', this.log, 'console');
       this.log = '';
     }
+  }
+}
+
+/** Thrown by the probe context: the expression reads a name, memory or a function. */
+const READS = new Error('reads the context');
+const PROBE: EvalContext = {
+  lookup: () => { throw READS; },
+  read: () => { throw READS; },
+  call: () => { throw READS; },
+};
+
+/** The expression's value when it reads nothing (the same for every event), else undefined. */
+function constantValue(e: Expression): Value | undefined {
+  try {
+    return e.evaluate(PROBE);
+  } catch {
+    // Reads the context, or fails (e.g. 1/0): evaluated per event as before, errors reported there.
+    return undefined;
   }
 }
 

@@ -10,8 +10,12 @@ import { StateSnapshot } from '../../engine/stateSnapshot';
 export const SNAPSHOT_EVERY = 2_000_000;
 /** Snapshots kept; beyond this the closest pair (in instructions) loses one. */
 export const MAX_SNAPSHOTS = 64;
-/** Periodic snapshots cost at most about 1/COST_FACTOR of the running time. */
-const COST_FACTOR = 40;
+/**
+ * Periodic snapshots cost at most about 1/COST_FACTOR of the running time. Kept small (a
+ * continue runs at ≥ 0.99× the engine's speed): a long stretch between two is filled in when a
+ * step back needs it (timeTravelRuns.ts: nearBefore), which costs a full-speed re-run then.
+ */
+const COST_FACTOR = 150;
 
 export interface TimePoint<X> {
   icount: number;
@@ -71,6 +75,18 @@ export class Timeline<X> {
     while (this.points.length > 0 && this.points[this.points.length - 1].icount >= icount) this.points.pop();
     this.points.push({ icount, state, extra });
     if (this.points.length > this.max) this.thin();
+  }
+
+  /** Records the state at icount between existing points (a window filled in after the fact). */
+  insert(icount: number, extra: X): TimePoint<X> {
+    let i = this.points.findIndex((p) => p.icount >= icount);
+    if (i < 0) i = this.points.length;
+    if (this.points[i]?.icount === icount) return this.points[i];
+    const state = new StateSnapshot(this.roots(), { skip: this.skip, previous: this.points[i - 1]?.state });
+    const point = { icount, state, extra };
+    this.points.splice(i, 0, point);
+    if (this.points.length > this.max) this.thin();
+    return point;
   }
 
   /** A debugger write at icount: the past before it cannot be re-run (the write is not replayed). */

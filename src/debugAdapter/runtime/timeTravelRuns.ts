@@ -7,6 +7,7 @@ import { decode } from '../../engine/isa/encoding';
 import { Op } from '../../engine/isa/opcodes';
 import type { Vcpu } from '../../engine/cpu/cpu';
 import type { DebugVm, Target } from './target';
+import { SNAPSHOT_EVERY } from './timeTravel';
 import type { TimePoint, Timeline } from './timeTravel';
 
 /** What the runtime lends the re-runs. */
@@ -66,14 +67,31 @@ export function stepBackGoal<X>(host: TravelHost<X>, dvm: DebugVm, cpu: Vcpu, in
   const now = host.target.icount;
   const nowCpu = cpu.icount;
   const nowLine = host.lineKey(dvm, cpu);
-  let point = host.timeline.before(now - 1);
+  let point = nearBefore(host, now - 1, onPause);
   while (point) {
     const samples = trace(host, point, dvm, cpu, now, onPause);
     const goal = instruction ? instructionGoal(samples, nowCpu) : lineGoal(samples, nowLine);
     if (goal !== undefined) return goal;
-    point = host.timeline.previous(point);
+    point = point.icount > 0 ? nearBefore(host, point.icount - 1, onPause) : undefined;
   }
   return undefined;
+}
+
+/**
+ * The latest point at or before `icount`, filled in when it is more than SNAPSHOT_EVERY back: a
+ * continue takes few snapshots (they cost it speed), so the window a step back single-steps is
+ * bounded here instead, by a full-speed re-run and a snapshot SNAPSHOT_EVERY / 2 before icount.
+ */
+function nearBefore<X>(host: TravelHost<X>, icount: number, onPause: () => void): TimePoint<X> | undefined {
+  const p = host.timeline.before(icount);
+  if (!p || icount - p.icount <= SNAPSHOT_EVERY) return p;
+  host.timeline.restore(p);
+  host.afterRestore(p);
+  runTo(host.target, icount - SNAPSHOT_EVERY / 2, onPause);
+  if (host.target.icount <= p.icount || host.target.icount > icount) return p;
+  host.timeline.insert(host.target.icount, p.extra);
+  // The timeline may have thinned another point (or this one) away: ask it again.
+  return host.timeline.before(icount) ?? p;
 }
 
 function instructionGoal(samples: Sample[], nowCpu: number): number | undefined {
