@@ -6,8 +6,9 @@ import { strict as assert } from 'node:assert';
 import { PhysicalMemory } from '../../../src/engine/memory/physicalMemory';
 import { Mmu, Tlb, canonicalize } from '../../../src/engine/mmu';
 import { expectedAccess } from './referenceModel';
-import type { ModelInput } from './referenceModel';
 import { bit, read64, rng, write64 } from './testUtil';
+import { generate32Bit, generate4Level } from './conformanceCases';
+import type { Case } from './conformanceCases';
 
 const CR0_PG = 0x80000000;
 const CR0_WP = 1 << 16;
@@ -20,61 +21,12 @@ const EFER_LMA = 1 << 10;
 const EFER_NXE = 1 << 11;
 const ACCESS = ['read', 'write', 'fetch'] as const;
 
-interface Case extends ModelInput {
-  linear: number;
-  twice: boolean;
-}
-
-function flagBits(r: () => number, pP: number, names: [number, number][]): bigint {
-  let e = 0n;
-  for (const [b, p] of names) if (r() < (b === 0 ? pP : p)) e |= bit(b);
-  return e;
-}
-
 function describe64(c: Case): string {
   return `pde=${c.pde.toString(16)} pte=${c.pte.toString(16)} pdpteRO=${c.pdpteReadOnly} user=${c.user} write=${c.write} fetch=${c.fetch} nxe=${c.nxe} wp=${c.wp} smep=${c.smep} smap=${c.smap} ac=${c.ac} M=${c.maxPhyAddr} twice=${c.twice} lin=${c.linear.toString(16)}`;
 }
 
 function accessOf(c: Case): 0 | 1 | 2 {
   return c.fetch ? 2 : c.write ? 1 : 0;
-}
-
-function generate4Level(r: () => number): Case {
-  const maxPhyAddr = [36, 40, 52][Math.floor(r() * 3)];
-  const rsvd = (b: number) => (b >= maxPhyAddr && b <= 51 ? 0.12 : 0);
-  const ps = r() < 0.35;
-  let pde = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5], [63, 0.2], [51, rsvd(51)], [36, rsvd(36)]]);
-  if (ps) {
-    pde |= bit(7) | (r() < 0.1 ? bit(13 + Math.floor(r() * 8)) : 0n) | (BigInt(1 + Math.floor(r() * 255)) << 21n); // a 2 MiB frame below 512 MiB
-  } else pde |= 0x3000n;
-  let pte = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5], [63, 0.2], [51, rsvd(51)], [36, rsvd(36)]]);
-  pte |= BigInt(0x10 + Math.floor(r() * 0xfff0)) << 12n;
-  const fetch = r() < 0.3;
-  const linear = Math.floor(r() * 2 ** 47);
-  return {
-    format: '4level', pse: true, maxPhyAddr, pde, pte, pdpteReadOnly: r() < 0.2,
-    user: r() < 0.5, write: !fetch && r() < 0.5, fetch, nxe: r() < 0.6, wp: r() < 0.5,
-    smep: r() < 0.3, smap: r() < 0.3, ac: r() < 0.5, linear, twice: r() < 0.3,
-  };
-}
-
-function generate32Bit(r: () => number): Case {
-  const maxPhyAddr = [32, 36, 40, 52][Math.floor(r() * 4)];
-  const pse = r() < 0.7;
-  const ps = r() < 0.4;
-  let pde = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5]]);
-  // A 4 MiB leaf's address bits are the frame plus PSE-36 bits 20:13 and reserved bit 21.
-  // Without CR4.PSE, PS is ignored and the PDE still points at the page table.
-  if (ps && pse) pde |= bit(7) | (BigInt(Math.floor(r() * 1024)) << 22n) | (r() < 0.5 ? BigInt(Math.floor(r() * 512)) << 13n : 0n);
-  else pde |= 0x2000n | (ps ? bit(7) : 0n);
-  let pte = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5]]);
-  pte |= BigInt(0x10 + Math.floor(r() * 0xffff0)) << 12n;
-  const fetch = r() < 0.3;
-  return {
-    format: '32bit', pse, maxPhyAddr, pde, pte, pdpteReadOnly: false,
-    user: r() < 0.5, write: !fetch && r() < 0.5, fetch, nxe: r() < 0.5, wp: r() < 0.5,
-    smep: r() < 0.3, smap: r() < 0.3, ac: r() < 0.5, linear: Math.floor(r() * 2 ** 32), twice: r() < 0.3,
-  };
 }
 
 /** Writes the tables for a case; returns the entry addresses, top level first. */

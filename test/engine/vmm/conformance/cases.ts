@@ -1,67 +1,20 @@
-// The access.c-style cases of the MMU conformance test (test/engine/mmu/conformance.test.ts),
-// made runnable as guest programs. The two generators below are that test's, draw for draw (a
-// test file cannot be imported without registering its suite again), so the same seed yields
+// The access.c-style cases of the MMU conformance test, made runnable as guest programs. The
+// generators are that test's own (test/engine/mmu/conformanceCases.ts), so the same seed yields
 // the same flag/reserved-bit/control combinations. What a guest program needs on top — where
 // the case's data page really is, which in-page offset it touches, how the kernel flushes — is
 // drawn from a second, separate stream so the first stays the original's.
-import type { ModelInput } from '../../mmu/referenceModel';
+import type { Case } from '../../mmu/conformanceCases';
 import { bit } from '../../mmu/testUtil';
+export { generate32Bit, generate4Level } from '../../mmu/conformanceCases';
+export type { Case } from '../../mmu/conformanceCases';
 import { CASE_PD, CASE_PT, FETCH_OFFSET, LARGE_BASES, LARGE_FRAMES, POOL, POOL_PAGES, READ_OFFSETS, WRITE_OFFSETS } from './layout';
 
-export interface Case extends ModelInput {
-  linear: number;
-  twice: boolean;
-}
-
-/** A case as the guest runs it: the original plus the harness's choices. */
 export interface GuestCase extends Case {
   /** Flush after writing the entries: INVLPG of the linear address, or a CR3 reload. */
   flush: 'invlpg' | 'cr3';
 }
 
 export type Generator = (r: () => number) => Case;
-
-function flagBits(r: () => number, pP: number, names: [number, number][]): bigint {
-  let e = 0n;
-  for (const [b, p] of names) if (r() < (b === 0 ? pP : p)) e |= bit(b);
-  return e;
-}
-
-export function generate4Level(r: () => number): Case {
-  const maxPhyAddr = [36, 40, 52][Math.floor(r() * 3)];
-  const rsvd = (b: number): number => (b >= maxPhyAddr && b <= 51 ? 0.12 : 0);
-  const ps = r() < 0.35;
-  let pde = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5], [63, 0.2], [51, rsvd(51)], [36, rsvd(36)]]);
-  if (ps) {
-    pde |= bit(7) | (r() < 0.1 ? bit(13 + Math.floor(r() * 8)) : 0n) | (BigInt(1 + Math.floor(r() * 255)) << 21n);
-  } else pde |= 0x3000n;
-  let pte = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5], [63, 0.2], [51, rsvd(51)], [36, rsvd(36)]]);
-  pte |= BigInt(0x10 + Math.floor(r() * 0xfff0)) << 12n;
-  const fetch = r() < 0.3;
-  const linear = Math.floor(r() * 2 ** 47);
-  return {
-    format: '4level', pse: true, maxPhyAddr, pde, pte, pdpteReadOnly: r() < 0.2,
-    user: r() < 0.5, write: !fetch && r() < 0.5, fetch, nxe: r() < 0.6, wp: r() < 0.5,
-    smep: r() < 0.3, smap: r() < 0.3, ac: r() < 0.5, linear, twice: r() < 0.3,
-  };
-}
-
-export function generate32Bit(r: () => number): Case {
-  const maxPhyAddr = [32, 36, 40, 52][Math.floor(r() * 4)];
-  const pse = r() < 0.7;
-  const ps = r() < 0.4;
-  let pde = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5]]);
-  if (ps && pse) pde |= bit(7) | (BigInt(Math.floor(r() * 1024)) << 22n) | (r() < 0.5 ? BigInt(Math.floor(r() * 512)) << 13n : 0n);
-  else pde |= 0x2000n | (ps ? bit(7) : 0n);
-  let pte = flagBits(r, 0.88, [[0, 0], [1, 0.6], [2, 0.6], [5, 0.5], [6, 0.5]]);
-  pte |= BigInt(0x10 + Math.floor(r() * 0xffff0)) << 12n;
-  const fetch = r() < 0.3;
-  return {
-    format: '32bit', pse, maxPhyAddr, pde, pte, pdpteReadOnly: false,
-    user: r() < 0.5, write: !fetch && r() < 0.5, fetch, nxe: r() < 0.5, wp: r() < 0.5,
-    smep: r() < 0.3, smap: r() < 0.3, ac: r() < 0.5, linear: Math.floor(r() * 2 ** 32), twice: r() < 0.3,
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
