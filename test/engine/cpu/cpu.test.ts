@@ -6,9 +6,25 @@ import { IDT_PROLOGUE, PAGING32_MACROS, runAsm } from '../../support/runAsm';
 
 const EXIT = (status: number | string): string => `mov eax, ${status}\n    out 0xf4, al`;
 
+/** Kernel stack for CPL 3 → 0 at 0x7000 (RSP0), then iretq to `target` at CPL 3 with its stack at 0x6000. */
+const ENTER_USER = `
+.macro enter_user target
+    mov ecx, 0x40000100
+    mov eax, 0x7000
+    xor edx, edx
+    wrmsr
+    push 0x23
+    push 0x6000
+    push 0x202
+    push 0x1b
+    push \\target
+    iretq
+.endm
+`;
+
 /** A kernel skeleton: stack, IDT with `handlers` (vector → label, attr), lidt, then `body`. */
 function kernel(body: string, handlers: [number, string, number][], extra = ''): string {
-  return `${IDT_PROLOGUE}${PAGING32_MACROS}
+  return `${IDT_PROLOGUE}${PAGING32_MACROS}${ENTER_USER}
 .org 0x1000
 _start:
     mov rsp, 0x9000
@@ -108,16 +124,7 @@ bad:
 
   it('enters user mode with iretq, switches to RSP0 on #GP(0) from a privileged instruction', () => {
     const s = runAsm(kernel(`
-    mov ecx, 0x40000100       ; RSP0
-    mov eax, 0x7000
-    xor edx, edx
-    wrmsr
-    push 0x23
-    push 0x6000               ; user stack
-    push 0x202
-    push 0x1b
-    push user_code
-    iretq
+    enter_user user_code      ; RSP0 = 0x7000, user stack 0x6000
 user_code:
     hlt                       ; privileged at CPL 3
 gp_handler:
@@ -142,16 +149,7 @@ bad:
 
   it('int 0x80 reaches a DPL-3 gate from user mode; a DPL-0 gate gives #GP(vector*8+2)', () => {
     const s = runAsm(kernel(`
-    mov ecx, 0x40000100
-    mov eax, 0x7000
-    xor edx, edx
-    wrmsr
-    push 0x23
-    push 0x6000
-    push 0x202
-    push 0x1b
-    push user_code
-    iretq
+    enter_user user_code
 user_code:
     mov rbx, 42
     int 0x80                  ; allowed: DPL 3
@@ -268,16 +266,7 @@ bad:
     const privileged = ['hlt', 'cli', 'sti', 'clac', 'stac', 'rdmsr', 'wrmsr', 'invlpg [0]', 'invpcid rax, [0x5000]', 'lidt [0x5000]', 'in al, 0x60', 'out 0x80, al', 'mov cr3, rax', 'mov rax, cr0'];
     for (const insn of privileged) {
       const s = runAsm(kernel(`
-    mov ecx, 0x40000100
-    mov eax, 0x7000
-    xor edx, edx
-    wrmsr
-    push 0x23
-    push 0x6000
-    push 0x202
-    push 0x1b
-    push user_code
-    iretq
+    enter_user user_code
 user_code:
     ${insn}
     ${EXIT(5)}
