@@ -1,6 +1,7 @@
 // The benchmark guest: bare metal, builds 4-level page tables, then runs the issue's loop
 //   add rax, [rsi]; mov [rsi+4], rax; add rsi, 8; and rsi, 0x3fffff; or rsi, 0x200000; dec rcx; jnz
 // over the 2 MiB region 0x200000–0x3fffff, mapped with 4 KiB pages (or one 2 MiB page).
+import { enterLongMode } from './longMode';
 export function benchLoopSource(iterations: number, largeData: boolean): string {
   return `
 .equ PML4, 0x10000
@@ -27,16 +28,7 @@ _start:
     add rcx, 1
     cmp rcx, 1536
     jne .fill
-    mov rax, 0x20           ; CR4.PAE
-    mov cr4, rax
-    mov rax, PML4
-    mov cr3, rax
-    mov ecx, 0xC0000080     ; EFER.LME
-    mov eax, 0x100
-    xor edx, edx
-    wrmsr
-    mov rax, 0x80000011     ; CR0.PG | ET | PE
-    mov cr0, rax
+${enterLongMode('PML4')}
     mov rcx, ${iterations}
     mov rsi, 0x200000
     xor rax, rax

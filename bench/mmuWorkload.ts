@@ -4,6 +4,7 @@
 // address space, touches 16 pages there and switches back. Shadow paging pays an exit for
 // every PTE write, INVLPG and CR3 write; nested paging pays none, but every TLB miss is a 2-D
 // walk (24 references instead of 4). Ends with `hlt`; rax holds a checksum of what it read.
+import { enterLongMode } from './longMode';
 export function mmuWorkloadSource(rounds: number): string {
   return `
 .equ PML4A, 0x10000
@@ -46,16 +47,7 @@ _start:
     add rcx, 1
     cmp rcx, 16
     jne .fillb
-    mov rax, 0x20           ; CR4.PAE
-    mov cr4, rax
-    mov rax, PML4A
-    mov cr3, rax
-    mov ecx, 0xC0000080     ; EFER.LME
-    mov eax, 0x100
-    xor edx, edx
-    wrmsr
-    mov rax, 0x80000011     ; CR0.PG | ET | PE
-    mov cr0, rax
+${enterLongMode('PML4A')}
     mov r8, ${rounds}
     xor r9, r9              ; round number
     xor rax, rax            ; checksum

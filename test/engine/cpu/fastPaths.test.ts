@@ -8,6 +8,7 @@ import { decode } from '../../../src/engine/isa/encoding';
 import { startAsm } from '../../support/runAsm';
 import type { Mmu } from '../../../src/engine/mmu';
 import type { Vm } from '../../../src/engine/vm';
+import { enterLongMode } from '../../../bench/longMode';
 
 /** A small deterministic PRNG so failures reproduce. */
 function rng(seed: number): () => number {
@@ -91,16 +92,7 @@ _start:
     add rcx, 1
     cmp rcx, 1536
     jne .fill
-    mov rax, 0x20
-    mov cr4, rax
-    mov rax, PML4
-    mov cr3, rax
-    mov ecx, 0xC0000080
-    mov eax, 0x100
-    xor edx, edx
-    wrmsr
-    mov rax, 0x80000011
-    mov cr0, rax
+${enterLongMode('PML4')}
 `;
 
 const DST = ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12'];
