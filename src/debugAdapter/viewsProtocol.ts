@@ -1,0 +1,126 @@
+// The wire types of the views' custom requests and events (docs/views-protocol.md), written once
+// and shared by the adapter (which builds them), the extension (which asks for them) and the
+// webviews (which draw them). Type-only: importing this file pulls no code into a bundle.
+// On the wire every bigint is a 0x-prefixed hex string (inspect/json.ts); `Wire<T>` says so.
+import type { EngineEvent, EventKind } from '../engine/events';
+import type { TlbCounters, TlbEntryInfo } from '../engine/mmu/tlb';
+import type { WalkAccess } from '../engine/mmu/walkRecord';
+import type { FrameUse } from '../engine/machine/frameTable';
+import type { StatisticsSnapshot } from '../engine/statistics';
+import type { TableKind, TablePayload, TableRoot } from './inspect/tables';
+import type { TranslationProbe } from './inspect/translation';
+
+/** T as JSON carries it: bigints become hex strings, everything else keeps its shape. */
+export type Wire<T> = T extends bigint
+  ? string
+  : T extends (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+export type { TableKind };
+export type TableRootWire = Wire<TableRoot>;
+export type TablePayloadWire = Wire<TablePayload>;
+export type TableEntryWire = TablePayloadWire['entries'][number];
+export type TranslationWire = Wire<TranslationProbe>;
+
+export interface TableEntriesArgs {
+  vm: number;
+  kind: TableKind;
+  address: number;
+  level: number;
+  paging?: TableRoot['paging'];
+  vcpu?: number;
+  base?: number;
+  includeNotPresent?: boolean;
+}
+
+export interface WalkArgs {
+  vm: number;
+  vcpu: number;
+  /** A number or a 0x string (64-bit gvas do not fit a JSON number). */
+  gva: number | string;
+  access?: WalkAccess;
+  user?: boolean;
+}
+
+export type TlbEntryWire = Omit<TlbEntryInfo, 'rights'> & { write: boolean; user: boolean; execute: boolean; mine: boolean };
+
+export interface TlbWire {
+  vm: number;
+  vcpu: number;
+  /** Absent when the vCPU has no hardware TLB of its own to show. */
+  vpid?: number;
+  pcid?: number;
+  capacity?: number;
+  counters?: TlbCounters;
+  vmCounters?: TlbCounters;
+  /** Under a hypervisor every VM shares the host TLB; `mine` marks this vCPU's VPID. */
+  shared?: boolean;
+  entries: TlbEntryWire[];
+}
+
+export interface LoggedEventWire {
+  seq: number;
+  vm: number;
+  event: Wire<EngineEvent>;
+}
+
+export interface EventsWire {
+  total: number;
+  capacity: number;
+  counts: Partial<Record<EventKind, number>>;
+  events: LoggedEventWire[];
+}
+
+export interface VmStatisticsWire extends Partial<StatisticsSnapshot> {
+  vm: number;
+  name: string;
+  mode: string;
+  instructions: number;
+  modeStats: Record<string, number>;
+}
+
+export interface StatisticsWire {
+  instructions: number;
+  vms: VmStatisticsWire[];
+}
+
+export interface FrameRunWire {
+  mpn: number;
+  count: number;
+  /** 0 the hypervisor, -1 free, else the VM's owner id. */
+  owner: number;
+  ownerName: string;
+  use: FrameUse;
+}
+
+export interface FrameMapWire {
+  native: boolean;
+  total: number;
+  free?: number;
+  /** Native mode: frames the guest has touched. */
+  touched?: number;
+  owners: Record<string, Partial<Record<FrameUse, number>>>;
+  runs: FrameRunWire[];
+}
+
+/** Every custom request: its arguments and its response body. */
+export interface ViewRequests {
+  'vmem/tableRoots': { args: Record<string, never>; body: TableRootWire[] };
+  'vmem/tableEntries': { args: TableEntriesArgs; body: TablePayloadWire };
+  'vmem/walk': { args: WalkArgs; body: TranslationWire };
+  'vmem/tlb': { args: { vm: number; vcpu: number }; body: TlbWire };
+  'vmem/events': { args: { limit?: number; after?: number }; body: EventsWire };
+  'vmem/statistics': { args: Record<string, never>; body: StatisticsWire };
+  'vmem/frameMap': { args: { fromMpn?: number; toMpn?: number }; body: FrameMapWire };
+}
+
+export type ViewRequestName = keyof ViewRequests;
+
+/** Custom events the adapter sends. */
+export interface ViewEvents {
+  /** At every stop and at most every 500 ms while running. */
+  'vmem/statistics': StatisticsWire;
+}
