@@ -1,6 +1,6 @@
 // Bundles the shipped entry points with esbuild. Type checking is `tsc` (npm run typecheck / pretest).
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -12,8 +12,34 @@ const entries = [
   { in: 'src/debugAdapter/main.ts', out: 'debugAdapter' },
 ].filter((e) => existsSync(e.in));
 
-const contexts = await Promise.all(
-  entries.map((e) =>
+// The webviews' browser bundles (src/webview/<name>/main.ts → dist/webview/<name>.js).
+const webviews = ['translation', 'memory', 'timeline']
+  .map((name) => ({ in: `src/webview/${name}/main.ts`, out: name }))
+  .filter((e) => existsSync(e.in));
+
+// The codicon font the webviews load (their CSP allows only the extension's own files).
+if (webviews.length) {
+  mkdirSync('dist/webview', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
+}
+
+const webviewContexts = webviews.map((e) =>
+  esbuild.context({
+    entryPoints: { [e.out]: e.in },
+    outdir: 'dist/webview',
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  }),
+);
+
+const contexts = await Promise.all([
+  ...webviewContexts,
+  ...entries.map((e) =>
     esbuild.context({
       entryPoints: { [e.out]: e.in },
       outdir: 'dist',
@@ -28,7 +54,7 @@ const contexts = await Promise.all(
       logLevel: 'warning',
     }),
   ),
-);
+]);
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

@@ -3,7 +3,7 @@
 // disassemble, the views' custom requests, and the throttled events sent while running. It
 // holds the inspection target of one runtime and turns inspect/'s plain data into DAP bodies;
 // session.ts only routes requests here. Every variablesReference dies at the next resume.
-import { Event, Handles, InvalidatedEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, Source } from '@vscode/debugadapter';
+import { Event, Handles, InvalidatedEvent, MemoryEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, Source } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { basename } from 'node:path';
 import { Statistics } from '../engine/statistics';
@@ -11,17 +11,29 @@ import type { VmemRuntime, StopInfo } from './runtime/runtime';
 import { eventFieldsText } from './runtime/eventFilters';
 import { formatValue } from './runtime/expression';
 import {
-  createInspectTarget, disassemble, EventLog, eventsPayload, frameMapPayload, gvaRef, isCommand, parseMemoryRef, readMemoryRef, runConsole,
+  contextPayload, createInspectTarget, disassemble, EventLog, eventsPayload, frameMapPayload, gvaRef, isCommand, parseMemoryRef, readMemoryRef, runConsole,
   scopesFor, setRegister, statisticsPayload, tableEntries, tableRoots, tlbPayload, toJson, walkPayload, writeMemoryRef,
 } from './inspect';
-import type { InspectTarget, InspectVariable, Json, MemoryRef, TableKind } from './inspect';
+import type { InspectTarget, InspectVariable, MemoryRef, TableKind } from './inspect';
+import type { FrameMapWire, ViewRequestName, ViewRequests } from './viewsProtocol';
 import type { WalkAccess } from '../engine/mmu/walkRecord';
 import type { PagingMode } from '../engine/mmu/pagingMode';
 
 type Args = Record<string, unknown>;
 
-/** The custom requests of docs/views-protocol.md. */
-export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap'] as const;
+/** Optional events the client handles (its initialize arguments). */
+export interface ClientSupport {
+  progress: boolean;
+  invalidated: boolean;
+  memory: boolean;
+}
+
+/** The custom requests of docs/views-protocol.md (the protocol file's ViewRequests, every one). */
+export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap', 'vmem/context'] as const satisfies readonly ViewRequestName[];
+// Compile-time: a request added to ViewRequests but not listed above is an error here.
+type Unlisted = Exclude<ViewRequestName, (typeof VIEW_REQUESTS)[number]>;
+const allListed: Unlisted extends never ? true : Unlisted = true;
+void allListed;
 
 /** At most this often while running: a statistics event, a progress update. */
 const TICK_MS = 500;
@@ -36,6 +48,9 @@ interface Container {
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** The views' VM ids are 1-based (inspect/target.ts); absent means the first. */
+const vmOf = (args: Args): number => num(args.vm) ?? 1;
+const vcpuOf = (args: Args): number => num(args.vcpu) ?? 0;
 const hex = (v: bigint | number): string => '0x' + v.toString(16);
 
 export class InspectRequests {
@@ -48,8 +63,15 @@ export class InspectRequests {
   private progressId: string | null = null;
   private progressCount = 0;
   private lastThread = 1;
+  /** Debugger writes so far (writeMemory can back a guest page: the frame map changes). */
+  private writes = 0;
+  private frameMapMemo: { key: string; body: FrameMapWire } | null = null;
 
-  constructor(private readonly rt: VmemRuntime, private readonly send: (e: DebugProtocol.Event) => void, private readonly progress: boolean) {
+  /**
+   * `client`: what the client said it handles (initialize): progress events, and the invalidated
+   * and memory events sent after a debugger write (DAP: only to clients that support them).
+   */
+  constructor(private readonly rt: VmemRuntime, private readonly send: (e: DebugProtocol.Event) => void, private readonly client: ClientSupport) {
     const dvms = rt.target.vms;
     this.target = createInspectTarget(rt.target.machine, dvms.map((d) => ({ vm: d.vm, name: d.name, program: d.source.program })));
     this.stats = this.target.vms.map((v) => new Statistics(v.vm, v.monitor, v.instance?.stats ? () => v.instance!.stats!() : null));
@@ -57,6 +79,9 @@ export class InspectRequests {
       v.stats = this.stats[i];
       this.log.attach(v.vm.bus, v.id);
     });
+    // Both are built from events: stepping back must take them back to what they were then.
+    rt.travelWith(this.log);
+    this.stats.forEach((st) => rt.travelWith(st));
     rt.on('stopped', (s: StopInfo) => this.onStopped(s));
     rt.on('terminated', () => this.endProgress());
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -84,7 +109,7 @@ export class InspectRequests {
     const now = Date.now();
     if (this.runningSince === 0) this.runningSince = now;
     this.send(new Event('vmem/statistics', statisticsPayload(this.target)));
-    if (!this.progress) return;
+    if (!this.client.progress) return;
     const icount = this.rt.target.icount;
     if (this.progressId === null && now - this.runningSince >= PROGRESS_AFTER_MS) {
       this.progressId = `vmem-run-${++this.progressCount}`;
@@ -174,7 +199,8 @@ export class InspectRequests {
     if (typeof value !== 'bigint') throw new Error(`'${valueText}' is not a number`);
     const t = this.rt.thread(c.threadId)!;
     const got = setRegister(t.cpu, name, value);
-    this.send(new InvalidatedEvent(['variables'], c.threadId));
+    // rip or rsp move the call stack; any register changes what the other scopes derive from it.
+    if (this.client.invalidated) this.send(new InvalidatedEvent(['stacks', 'variables'], c.threadId));
     return { value: c.settable === 'rflags' ? String(got) : hex(got) };
   }
 
@@ -232,7 +258,11 @@ export class InspectRequests {
   writeMemory(memoryReference: string | undefined, offset: number, data: string): DebugProtocol.WriteMemoryResponse['body'] {
     const bytes = Buffer.from(data, 'base64');
     const n = writeMemoryRef(this.target, this.ref(memoryReference), offset, bytes);
-    this.send(new InvalidatedEvent(['variables']));
+    this.writes++;
+    // Memory views re-read the range; variables (memory operands, page-table scopes) and the
+    // stacks (return addresses, code) may read what changed.
+    if (this.client.memory && memoryReference !== undefined) this.send(new MemoryEvent(memoryReference, offset, n));
+    if (this.client.invalidated) this.send(new InvalidatedEvent(['stacks', 'variables']));
     return { offset, bytesWritten: n };
   }
 
@@ -258,39 +288,52 @@ export class InspectRequests {
 
   // ------------------------------------------------------------------ views
 
+  /**
+   * The payload of each custom request, typed against ViewRequests: a payload that drifts from
+   * the protocol file does not compile. Each throws on bad arguments.
+   */
+  private readonly views: { [K in ViewRequestName]: (args: Args) => ViewRequests[K]['body'] } = {
+    'vmem/tableRoots': () => toJson(tableRoots(this.target)),
+    'vmem/tableEntries': (args) => {
+      const kind = args.kind;
+      if (kind !== 'guest' && kind !== 'shadow' && kind !== 'ept') throw new Error("tableEntries: kind must be 'guest', 'shadow' or 'ept'");
+      const address = num(args.address);
+      const level = num(args.level);
+      if (address === undefined || level === undefined) throw new Error('tableEntries: address and level are required');
+      return toJson(tableEntries(this.target, {
+        vm: vmOf(args), kind: kind as TableKind, address, level, vcpu: num(args.vcpu), base: num(args.base), paging: typeof args.paging === 'string' ? (args.paging as PagingMode) : undefined, includeNotPresent: args.includeNotPresent === true,
+      }));
+    },
+    'vmem/walk': (args) => {
+      const gva = args.gva;
+      if (typeof gva !== 'string' && typeof gva !== 'number') throw new Error('walk: gva (a number or a 0x string) is required');
+      const access = args.access;
+      if (access !== undefined && access !== 'read' && access !== 'write' && access !== 'fetch') throw new Error("walk: access must be 'read', 'write' or 'fetch'");
+      return walkPayload(this.target, { vm: vmOf(args), vcpu: vcpuOf(args), gva, access: access as WalkAccess | undefined, user: args.user === true });
+    },
+    'vmem/tlb': (args) => tlbPayload(this.target, vmOf(args), vcpuOf(args)),
+    'vmem/events': (args) => eventsPayload(this.log, num(args.limit) ?? 100, num(args.after) ?? -1),
+    'vmem/statistics': () => statisticsPayload(this.target),
+    'vmem/frameMap': (args) => {
+      // A census of every machine frame (32768 for 128 MiB) costs milliseconds; the map changes
+      // only when the machine runs or the debugger writes, and every view asks at each stop.
+      const key = `${this.rt.target.icount}:${this.writes}:${num(args.fromMpn)}:${num(args.toMpn)}`;
+      if (this.frameMapMemo?.key !== key) this.frameMapMemo = { key, body: frameMapPayload(this.target, { fromMpn: num(args.fromMpn), toMpn: num(args.toMpn) }) };
+      return this.frameMapMemo.body;
+    },
+    'vmem/context': (args) => {
+      const vm = vmOf(args);
+      const vcpu = vcpuOf(args);
+      const stop = this.rt.lastStopInfo;
+      const event = stop?.event && stop.threadId === this.rt.threadId(vm - 1, vcpu) ? stop.event : undefined;
+      return contextPayload(this.target, vm, vcpu, this.rt.target.icount, event);
+    },
+  };
+
   /** A custom request's payload; throws on a bad request. */
-  view(command: string, args: Args): Json {
-    const vm = num(args.vm) ?? 1;
-    const vcpu = num(args.vcpu) ?? 0;
-    switch (command) {
-      case 'vmem/tableRoots':
-        return toJson(tableRoots(this.target));
-      case 'vmem/tableEntries': {
-        const kind = args.kind;
-        if (kind !== 'guest' && kind !== 'shadow' && kind !== 'ept') throw new Error("tableEntries: kind must be 'guest', 'shadow' or 'ept'");
-        const address = num(args.address);
-        const level = num(args.level);
-        if (address === undefined || level === undefined) throw new Error('tableEntries: address and level are required');
-        return toJson(tableEntries(this.target, {
-          vm, kind: kind as TableKind, address, level, vcpu: num(args.vcpu), base: num(args.base), paging: typeof args.paging === 'string' ? (args.paging as PagingMode) : undefined, includeNotPresent: args.includeNotPresent === true,
-        }));
-      }
-      case 'vmem/walk': {
-        const gva = args.gva;
-        if (typeof gva !== 'string' && typeof gva !== 'number') throw new Error('walk: gva (a number or a 0x string) is required');
-        const access = args.access;
-        if (access !== undefined && access !== 'read' && access !== 'write' && access !== 'fetch') throw new Error("walk: access must be 'read', 'write' or 'fetch'");
-        return walkPayload(this.target, { vm, vcpu, gva, access: access as WalkAccess | undefined, user: args.user === true });
-      }
-      case 'vmem/tlb':
-        return tlbPayload(this.target, vm, vcpu);
-      case 'vmem/events':
-        return eventsPayload(this.log, num(args.limit) ?? 100, num(args.after) ?? -1);
-      case 'vmem/statistics':
-        return statisticsPayload(this.target);
-      case 'vmem/frameMap':
-        return frameMapPayload(this.target, { fromMpn: num(args.fromMpn), toMpn: num(args.toMpn) });
-    }
-    throw new Error(`unknown request '${command}'`);
+  view<K extends ViewRequestName>(command: K, args: Args): ViewRequests[K]['body'] {
+    const build = this.views[command] as ((args: Args) => ViewRequests[K]['body']) | undefined;
+    if (!build) throw new Error(`unknown request '${String(command)}'`);
+    return build(args);
   }
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  Breakpoint, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+  Breakpoint, BreakpointEvent, ContinuedEvent, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmemRuntime } from './runtime/runtime';
@@ -13,6 +13,8 @@ import { LaunchConfigError, parseLaunchConfig } from './runtime/launchConfig';
 import { buildTarget } from './runtime/target';
 import { EVENT_FILTERS, eventFieldsText } from './runtime/eventFilters';
 import { InspectRequests, VIEW_REQUESTS } from './inspectRequests';
+import type { ClientSupport } from './inspectRequests';
+import type { ViewRequestName } from './viewsProtocol';
 
 /** Thrown by handlers: becomes an error response with this message. */
 class RequestError extends Error {}
@@ -52,9 +54,13 @@ export class VmemDebugSession extends LoggingDebugSession {
   private instructionRequest: Args[] = [];
   private filterRequest: { filterId: string; condition?: string }[] = [];
   private dataRequest: Args[] = [];
+  /** The breakpoint ids the client holds, per request group, in request order. */
+  private readonly clientIds = new Map<string, number[]>();
+  /** A replayed breakpoint's id in this run → the id the client knows it by (after a restart). */
+  private readonly toClientId = new Map<number, number>();
   // Scopes, evaluate, memory, disassembly and the views' requests of the current runtime.
   private inspect: InspectRequests | null = null;
-  private clientProgress = false;
+  private client: ClientSupport = { progress: false, invalidated: false, memory: false };
 
   constructor() {
     super();
@@ -92,7 +98,8 @@ export class VmemDebugSession extends LoggingDebugSession {
   // ------------------------------------------------------------------ session lifecycle
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
-    this.clientProgress = argsOf(args).supportsProgressReporting === true;
+    const a = argsOf(args);
+    this.client = { progress: a.supportsProgressReporting === true, invalidated: a.supportsInvalidatedEvent === true, memory: a.supportsMemoryEvent === true };
     response.body = {
       supportsSetVariable: true,
       supportsReadMemoryRequest: true,
@@ -109,6 +116,7 @@ export class VmemDebugSession extends LoggingDebugSession {
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,
       supportsSteppingGranularity: true,
+      supportsSingleThreadExecutionRequests: true,
       supportsStepBack: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
@@ -136,7 +144,11 @@ export class VmemDebugSession extends LoggingDebugSession {
       old?.dispose();
       const rt = this.createRuntime(launch);
       this.launchArgs = launch;
-      setImmediate(() => rt.start(rt.config.stopOnEntry));
+      setImmediate(() => {
+        // The client saw the old run stopped: a new run that does not stop on entry resumed on its own.
+        if (!rt.config.stopOnEntry) this.sendEvent(new ContinuedEvent(1, true));
+        rt.start(rt.config.stopOnEntry);
+      });
     });
   }
 
@@ -159,7 +171,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   private createRuntime(args: Args): VmemRuntime {
     const cwd = str(args.cwd) ?? this.workspace;
     const cfg = parseLaunchConfig(args, (p) => (isAbsolute(p) ? p : resolve(cwd, p)), existsSync);
-    const rt = new VmemRuntime(buildTarget(cfg), cfg);
+    const rt = new VmemRuntime(buildTarget(cfg), cfg, Math.max(this.runtime?.nextBreakpointId ?? 1, ...[...this.clientIds.values()].flat().map((i) => i + 1)));
     rt.on('stopped', (s: StopInfo) => this.sendStopped(s));
     rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
     rt.on('exited', (code: number) => this.sendEvent(new ExitedEvent(code)));
@@ -168,19 +180,40 @@ export class VmemDebugSession extends LoggingDebugSession {
     });
     this.runtime = rt;
     this.inspect?.dispose();
-    this.inspect = new InspectRequests(rt, (e) => this.sendEvent(e), this.clientProgress);
-    for (const [file, bps] of this.lineRequests) rt.setLineBreakpoints(file, bps.map(lineSpec));
-    rt.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: str(b.name) ?? '' })));
-    rt.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: str(b.instructionReference) ?? '', offset: int(b.offset) })));
+    this.inspect = new InspectRequests(rt, (e) => this.sendEvent(e), this.client);
+    // The client's breakpoints, replayed: ids are new in this run, so each is mapped to the id the
+    // client holds and, where it resolved differently (a restart with a changed program), a
+    // `breakpoint` event says so.
+    this.toClientId.clear();
+    for (const [file, bps] of this.lineRequests) this.replayed(`line:${file}`, rt.setLineBreakpoints(file, bps.map(lineSpec)), new Source(basename(file), file));
+    this.replayed('function', rt.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: str(b.name) ?? '' }))));
+    this.replayed('instruction', rt.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: str(b.instructionReference) ?? '', offset: int(b.offset) }))));
     rt.setEventFilters(this.filterRequest);
     return rt;
+  }
+
+  private replayed(group: string, results: BreakpointResult[], source?: Source): void {
+    const known = this.clientIds.get(group) ?? [];
+    results.forEach((r, i) => {
+      const id = known[i];
+      if (id === undefined || id < 1) return;
+      this.toClientId.set(r.id, id);
+      this.sendEvent(new BreakpointEvent('changed', toBreakpoint({ ...r, id }, source)));
+    });
+  }
+
+  /** Ids of a set*Breakpoints answer, remembered for a restart's replay. */
+  private answered(group: string, results: BreakpointResult[]): BreakpointResult[] {
+    this.clientIds.set(group, results.map((r) => r.id));
+    for (const r of results) this.toClientId.delete(r.id);
+    return results;
   }
 
   private sendStopped(s: StopInfo): void {
     const e = new StoppedEvent(s.reason, s.threadId, s.text) as DebugProtocol.StoppedEvent;
     e.body.allThreadsStopped = true;
     if (s.description) e.body.description = s.description;
-    if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds.map((id) => this.toClientId.get(id) ?? id);
     this.sendEvent(e);
   }
 
@@ -193,7 +226,7 @@ export class VmemDebugSession extends LoggingDebugSession {
       if (!path) throw new RequestError('setBreakpoints: source.path is required');
       const bps = arrayOf(args.breakpoints).filter((b) => int(b.line) !== undefined && (b.line as number) > 0);
       this.lineRequests.set(path, bps);
-      const results = this.runtime ? this.runtime.setLineBreakpoints(path, bps.map(lineSpec)) : bps.map((b, i) => ({ id: i + 1, verified: false, line: b.line as number, message: 'not launched yet' }));
+      const results = this.answered(`line:${path}`, this.runtime ? this.runtime.setLineBreakpoints(path, bps.map(lineSpec)) : bps.map((b, i) => ({ id: -(i + 1), verified: false, line: b.line as number, message: 'not launched yet' })));
       response.body = { breakpoints: results.map((r) => toBreakpoint(r, new Source(basename(path), path))) };
     });
   }
@@ -201,7 +234,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, rawArgs: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.handle(response, () => {
       this.functionRequest = arrayOf(argsOf(rawArgs).breakpoints).filter((b) => typeof b.name === 'string');
-      const results = this.runtime?.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: b.name as string }))) ?? this.functionRequest.map((_b, i) => ({ id: i + 1, verified: false, message: 'not launched yet' }));
+      const results = this.answered('function', this.runtime?.setFunctionBreakpoints(this.functionRequest.map((b) => ({ ...spec(b), name: b.name as string }))) ?? this.functionRequest.map((_b, i) => ({ id: -(i + 1), verified: false, message: 'not launched yet' })));
       response.body = { breakpoints: results.map((r) => toBreakpoint(r)) };
     });
   }
@@ -209,7 +242,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, rawArgs: DebugProtocol.SetInstructionBreakpointsArguments): void {
     this.handle(response, () => {
       this.instructionRequest = arrayOf(argsOf(rawArgs).breakpoints).filter((b) => typeof b.instructionReference === 'string');
-      const results = this.runtime?.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: b.instructionReference as string, offset: int(b.offset) }))) ?? this.instructionRequest.map((_b, i) => ({ id: i + 1, verified: false, message: 'not launched yet' }));
+      const results = this.answered('instruction', this.runtime?.setInstructionBreakpoints(this.instructionRequest.map((b) => ({ ...spec(b), instructionReference: b.instructionReference as string, offset: int(b.offset) }))) ?? this.instructionRequest.map((_b, i) => ({ id: -(i + 1), verified: false, message: 'not launched yet' })));
       response.body = { breakpoints: results.map((r) => toBreakpoint(r)) };
     });
   }
@@ -248,10 +281,16 @@ export class VmemDebugSession extends LoggingDebugSession {
 
   // ------------------------------------------------------------------ execution control
 
-  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+  /** singleThread: only that thread's vCPU runs, the others stay frozen; else the whole machine (all-stop). */
+  protected override continueRequest(response: DebugProtocol.ContinueResponse, rawArgs: DebugProtocol.ContinueArguments): void {
     this.handle(response, () => {
-      this.needStopped().continue();
-      response.body = { allThreadsContinued: true };
+      const args = argsOf(rawArgs);
+      const rt = this.needStopped();
+      const threadId = int(args.threadId);
+      const single = args.singleThread === true;
+      if (single && (threadId === undefined || !rt.thread(threadId))) throw new RequestError(`continue: singleThread needs a thread, and there is no thread ${String(args.threadId)}`);
+      rt.continue(threadId, single);
+      response.body = { allThreadsContinued: !single };
     });
   }
 
@@ -273,7 +312,7 @@ export class VmemDebugSession extends LoggingDebugSession {
       const rt = this.needStopped();
       const threadId = int(args.threadId) ?? 1;
       if (!rt.thread(threadId)) throw new RequestError(`no thread ${threadId}`);
-      rt.stepThread(threadId, kind, args.granularity === 'instruction');
+      rt.stepThread(threadId, kind, args.granularity === 'instruction', args.singleThread === true);
     });
   }
 
@@ -418,7 +457,7 @@ export class VmemDebugSession extends LoggingDebugSession {
   /** The views' requests (docs/views-protocol.md); they read the machine, running or not. */
   protected override customRequest(command: string, response: DebugProtocol.Response, rawArgs: unknown): void {
     this.handle(response, () => {
-      if (!(VIEW_REQUESTS as readonly string[]).includes(command)) throw new RequestError(`unrecognized request '${command}'`);
+      if (!isViewRequest(command)) throw new RequestError(`unrecognized request '${command}'`);
       response.body = this.needInspect(false).view(command, argsOf(rawArgs));
     });
   }
@@ -456,6 +495,10 @@ export class VmemDebugSession extends LoggingDebugSession {
     this.sendResponse(response);
     if ((this.runtime as VmemRuntime | null) === rt) rt.start(rt.config.stopOnEntry);
   }
+}
+
+function isViewRequest(command: string): command is ViewRequestName {
+  return (VIEW_REQUESTS as readonly string[]).includes(command);
 }
 
 function spec(b: Args): { condition?: string; hitCondition?: string; logMessage?: string } {

@@ -68,6 +68,10 @@ export interface LoggedEventWire {
 }
 
 export interface EventsWire {
+  /**
+   * Events logged so far (the next seq). It goes down when time travel rewinds the log: a
+   * client whose last seen seq is ≥ total lost the events it holds from the undone future.
+   */
   total: number;
   capacity: number;
   counts: Partial<Record<EventKind, number>>;
@@ -106,6 +110,17 @@ export interface FrameMapWire {
   runs: FrameRunWire[];
 }
 
+/** What a stop of one vCPU is about (`vmem/context`). */
+export interface ContextWire {
+  /** Instructions retired by the whole machine: the same for every refresh of one stop. */
+  icount: number;
+  /** 0x gva to open the views on, or null when the vCPU has translated nothing yet. */
+  focusAddress: string | null;
+  access: WalkAccess;
+  /** 'fault': the faulting gva of the event that stopped it (or its last walk faulted); 'access': its last translated access. */
+  source: 'fault' | 'access' | 'none';
+}
+
 /** Every custom request: its arguments and its response body. */
 export interface ViewRequests {
   'vmem/tableRoots': { args: Record<string, never>; body: TableRootWire[] };
@@ -115,6 +130,7 @@ export interface ViewRequests {
   'vmem/events': { args: { limit?: number; after?: number }; body: EventsWire };
   'vmem/statistics': { args: Record<string, never>; body: StatisticsWire };
   'vmem/frameMap': { args: { fromMpn?: number; toMpn?: number }; body: FrameMapWire };
+  'vmem/context': { args: { vm: number; vcpu: number }; body: ContextWire };
 }
 
 export type ViewRequestName = keyof ViewRequests;

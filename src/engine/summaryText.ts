@@ -34,11 +34,14 @@ export function formatSummary(program: string, s: RunSummary): string {
   return lines.join('\n') + '\n';
 }
 
-/** Several runs of one program side by side, one column a mode (`vmem run --compare`). */
-export function formatComparison(program: string, runs: readonly RunSummary[]): string {
+/**
+ * Several runs of one program side by side, one column a mode (`vmem run --compare`). `columns`
+ * names the columns when the mode alone does not tell them apart (shadow trace vs unsync).
+ */
+export function formatComparison(program: string, runs: readonly RunSummary[], columns?: readonly string[]): string {
   const reasons = [...new Set(runs.flatMap((r) => Object.keys(r.exits.byReason)))].sort((a, b) => parseInt(a) - parseInt(b));
   const rows: [string, ...string[]][] = [
-    ['', ...runs.map((r) => r.mode)],
+    ['', ...runs.map((r, i) => columns?.[i] ?? r.mode)],
     ['exit', ...runs.map((r) => (r.exit.ok ? 'ok' : r.exit.reason))],
     ['instructions', ...runs.map((r) => n(r.instructions))],
     ['true page faults', ...runs.map((r) => n(r.faults.pageFaults))],

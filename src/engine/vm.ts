@@ -157,6 +157,28 @@ export class Vm {
   }
 
   /**
+   * Runs one vCPU alone, the others frozen (a debugger's single-thread step or continue): at
+   * most `budget` of its instructions, on the same fast path as run(). A halted vCPU wakes only
+   * for its own timer; with none it retires nothing (executed 0, outcome 'budget').
+   */
+  runVcpu(index: number, budget: number): RunResult {
+    const cpu = this.vcpus[index];
+    if (!cpu || cpu.state === 'stopped') return { executed: 0, outcome: this.stopped ? 'stopped' : 'budget' };
+    const before = this.hardwareTlbs.map((t) => t.counters());
+    try {
+      this.lastVcpu = cpu;
+      const executed = cpu.run(budget);
+      if (cpu.pauseRequested) {
+        cpu.pauseRequested = false;
+        return { executed, outcome: 'pause-requested', vcpu: index };
+      }
+      return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+    } finally {
+      this.hardwareTlbs.forEach((t, i) => addDelta(this.tlbCounters, before[i], t.counters()));
+    }
+  }
+
+  /**
    * Asks the running vCPU to stop at the next instruction boundary: call it from an event
    * listener (a breakpoint). run() then returns 'pause-requested'.
    */

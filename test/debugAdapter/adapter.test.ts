@@ -4,8 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { ROOT, startAdapter, writeProgram } from './adapterHarness';
+import { act, launchAndStop, ROOT, startAdapter, topFrame, writeProgram } from './adapterHarness';
 import type { Harness, Transport } from './adapterHarness';
 import { rng as seeded } from '../support/rng';
 
@@ -32,30 +31,6 @@ add3:
     ret
 `;
 const LINE = { movRax: 4, call1: 5, call2: 6, afterCalls: 7, add3First: 16, add3Second: 17 };
-
-/** Launches and waits for the first stop; breakpoints are set between initialized and configurationDone. */
-async function launchAndStop(dc: DebugClient, args: Record<string, unknown>, setup?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await Promise.all([
-    dc.waitForEvent('initialized').then(async () => {
-      await setup?.();
-      await dc.configurationDoneRequest();
-    }),
-    dc.initializeRequest().then(() => dc.launchRequest(args as DebugProtocol.LaunchRequestArguments)),
-  ]);
-  return stopped;
-}
-
-async function topFrame(dc: DebugClient, threadId = 1): Promise<DebugProtocol.StackFrame> {
-  const st = await dc.stackTraceRequest({ threadId });
-  return st.body.stackFrames[0];
-}
-
-async function act(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await request;
-  return stopped;
-}
 
 for (const transport of ['stdio', 'socket'] as Transport[]) {
   describe(`debug adapter over ${transport}`, function () {

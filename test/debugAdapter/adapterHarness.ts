@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
@@ -47,4 +48,35 @@ export function writeProgram(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+/** Launches and waits for the first stop; breakpoints are set between initialized and configurationDone. */
+export async function launchAndStop(dc: DebugClient, args: Record<string, unknown>, setup?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  await Promise.all([
+    dc.waitForEvent('initialized').then(async () => {
+      await setup?.();
+      await dc.configurationDoneRequest();
+    }),
+    dc.initializeRequest().then(() => dc.launchRequest(args as DebugProtocol.LaunchRequestArguments)),
+  ]);
+  return stopped;
+}
+
+export async function topFrame(dc: DebugClient, threadId = 1): Promise<DebugProtocol.StackFrame> {
+  const st = await dc.stackTraceRequest({ threadId });
+  return st.body.stackFrames[0];
+}
+
+/** Sends a request that resumes and waits for the stop it ends in. */
+export async function act(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  await request;
+  return stopped;
+}
+
+/** An expression's value on a thread's top frame, as the Debug Console prints it. */
+export async function evaluate(dc: DebugClient, expression: string, threadId = 1): Promise<string> {
+  const f = await topFrame(dc, threadId);
+  return (await dc.evaluateRequest({ expression, frameId: f.id, context: 'watch' })).body.result;
 }

@@ -8,8 +8,10 @@ import type { InspectTarget } from './target';
 import { vmById } from './target';
 import { hardwareMmu, probeTranslation } from './translation';
 import { toJson } from './json';
-import type { Json } from './json';
 import type { EventLog } from './eventLog';
+import { focusOf } from './focus';
+import type { EngineEvent } from '../../engine/events';
+import type { ContextWire, EventsWire, FrameMapWire, StatisticsWire, TlbWire, TranslationWire } from '../viewsProtocol';
 
 export interface WalkRequest {
   vm: number;
@@ -21,12 +23,12 @@ export interface WalkRequest {
 }
 
 /** Guest walk, EPT steps, shadow entry and agreement, TLB entry: everything the translation view draws. */
-export function walkPayload(t: InspectTarget, req: WalkRequest): Json {
+export function walkPayload(t: InspectTarget, req: WalkRequest): TranslationWire {
   const v = vmById(t, req.vm);
   return toJson(probeTranslation(t, v, req.vcpu, BigInt(req.gva), req.access ?? 'read', req.user ?? false));
 }
 
-export function tlbPayload(t: InspectTarget, vm: number, vcpu: number): Json {
+export function tlbPayload(t: InspectTarget, vm: number, vcpu: number): TlbWire {
   const v = vmById(t, vm);
   const mmu = hardwareMmu(v, vcpu);
   const tlb = v.vm.tlbs[vcpu];
@@ -39,7 +41,7 @@ export function tlbPayload(t: InspectTarget, vm: number, vcpu: number): Json {
   return toJson({ vm, vcpu, vpid: mmu.vpid, pcid: mmu.currentPcid, capacity: tlb.totalSlots, counters: tlb.counters(), vmCounters: v.vm.tlbCounters, shared: v.vm.mode !== 'native', entries });
 }
 
-export function statisticsPayload(t: InspectTarget): Json {
+export function statisticsPayload(t: InspectTarget): StatisticsWire {
   return toJson({
     instructions: t.vms.reduce((n, v) => n + v.vm.icount, 0),
     vms: t.vms.map((v) => ({ vm: v.id, name: v.name, mode: v.vm.mode, ...(v.stats ? v.stats.snapshot() : { instructions: v.vm.icount }), modeStats: v.instance?.stats?.() ?? {} })),
@@ -52,7 +54,7 @@ export interface FrameMapRequest {
   toMpn?: number;
 }
 
-export function frameMapPayload(t: InspectTarget, req: FrameMapRequest = {}): Json {
+export function frameMapPayload(t: InspectTarget, req: FrameMapRequest = {}): FrameMapWire {
   if (!t.machine) {
     const v = t.vms[0];
     return toJson({ native: true, total: v ? v.vm.mem.size / 4096 : 0, touched: v?.vm.mem.touchedFrames ?? 0, runs: [], owners: {} });
@@ -68,6 +70,18 @@ export function frameMapPayload(t: InspectTarget, req: FrameMapRequest = {}): Js
   return toJson({ native: false, total: frames.total, free: census.free, owners, runs });
 }
 
-export function eventsPayload(log: EventLog, limit = 100, after = -1): Json {
+export function eventsPayload(log: EventLog, limit = 100, after = -1): EventsWire {
   return toJson({ total: log.total, capacity: log.capacity, counts: log.counts, events: log.recent(limit, after) });
+}
+
+/**
+ * What a stop of one vCPU is about: the machine's instruction count (the same at every view's
+ * refresh of one stop) and the address to open on (focus.ts). `stopEvent`: the event this vCPU
+ * stopped on, if it did.
+ */
+export function contextPayload(t: InspectTarget, vm: number, vcpu: number, icount: number, stopEvent: EngineEvent | undefined): ContextWire {
+  const v = vmById(t, vm);
+  if (!v.vm.vcpus[vcpu]) throw new Error(`${v.name} has no vcpu${vcpu}`);
+  const f = focusOf(v, vcpu, stopEvent);
+  return { icount, focusAddress: f.address === null ? null : '0x' + BigInt.asUintN(64, f.address).toString(16), access: f.access, source: f.source };
 }

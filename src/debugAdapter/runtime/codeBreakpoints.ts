@@ -44,14 +44,18 @@ export function compileSpec(spec: CodeBreakpointSpec): Pick<CodeBreakpoint, 'con
 }
 
 export class CodeBreakpointTable {
-  private nextId = 1;
   private readonly all: CodeBreakpoint[] = [];
   private readonly byMpa = new Map<number, CodeBreakpoint[]>();
 
-  constructor(private readonly memory: PhysicalMemory) {}
+  /** Ids are shared by every kind of breakpoint (data breakpoints too): DAP's are one space. */
+  constructor(private readonly memory: PhysicalMemory, private nextId = 1) {}
 
   newId(): number {
     return this.nextId++;
+  }
+
+  peekId(): number {
+    return this.nextId;
   }
 
   /** Replaces every breakpoint of a group with new ones (DAP sends whole lists). */

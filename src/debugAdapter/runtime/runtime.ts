@@ -19,7 +19,7 @@ import { evalContext } from './evalContext';
 import { locate, walkStack } from './stackWalk';
 import type { Frame } from './stackWalk';
 import type { LaunchConfig } from './launchConfig';
-import type { DebugVm, Target } from './target';
+import type { DebugVm, Target, TargetRunResult } from './target';
 import { EventBus } from '../../engine/events';
 import { Timeline, TimeTravelError } from './timeTravel';
 import type { TimePoint } from './timeTravel';
@@ -89,10 +89,20 @@ interface StepPlan {
   startCpl: number;
   /** Running over a call or an interrupt: until rip is one of these at this rsp and CPL. */
   over: { rips: bigint[]; rsp: bigint; cpl: number } | null;
+  /**
+   * The temporary breakpoints planted on `over.rips` (machine-physical, as code breakpoints
+   * are): the run over runs at full engine speed to them. Null while single-stepping.
+   */
+  temp: { gva: bigint; mpa: number }[] | null;
   retired: number;
   /** An exception or interrupt was delivered during the last single step. */
   trapped: boolean;
+  /** singleThread: only this vCPU runs, the others stay frozen. */
+  single: boolean;
 }
+
+/** Decides whether a breakpoint stop of a vCPU is the end of a run over a call (a temporary breakpoint). */
+type Arrival = (vm: number, cpu: Vcpu, mpa: number) => boolean;
 
 /** `pending` while re-running for time travel: armed events and watches see a stop taken and stay quiet. */
 const QUIET: StopInfo = { reason: 'pause', threadId: 1 };
@@ -113,17 +123,21 @@ export class VmemRuntime extends EventEmitter {
   private log = '';
   private step: StepPlan | null = null;
   private lastStop: StopInfo | null = null;
-  private nextDataId = 1;
+  /** A single-thread continue: only this vCPU runs. */
+  private only: { vm: number; cpu: Vcpu } | null = null;
+  /** Objects whose state travels in time with the engine's (the views' event log and statistics). */
+  private readonly travellers: object[] = [];
   /** Snapshots for stepBack / reverseContinue (timeTravel.ts). */
   readonly timeline: Timeline<TravelExtra>;
 
-  constructor(readonly target: Target, readonly config: LaunchConfig) {
+  /** `firstBreakpointId`: ids of every kind of breakpoint count from here (a restarted session's never reuse the last run's). */
+  constructor(readonly target: Target, readonly config: LaunchConfig, firstBreakpointId = 1) {
     super();
     this.timeline = new Timeline<TravelExtra>(
-      () => [...(target.machine ? [target.machine] : []), ...target.vms.flatMap((d) => [d.vm, d.space])],
+      () => [...(target.machine ? [target.machine] : []), ...target.vms.flatMap((d) => [d.vm, d.space]), ...this.travellers],
       (o) => o instanceof EventBus,
     );
-    this.breakpoints = new CodeBreakpointTable(target.vms[0].space.cpuMemory);
+    this.breakpoints = new CodeBreakpointTable(target.vms[0].space.cpuMemory, firstBreakpointId);
     const multi = target.vms.length > 1;
     target.vms.forEach((dvm) => {
       this.disposers.push(dvm.vm.bus.on('console', (e) => (this.output += multi ? `[${dvm.name}] ${e.text}` : e.text)));
@@ -134,6 +148,15 @@ export class VmemRuntime extends EventEmitter {
       };
       this.disposers.push(dvm.vm.bus.on('exception', trap), dvm.vm.bus.on('interrupt', trap));
     });
+  }
+
+  /**
+   * Debugger-side state derived from the engine's events (an event log, statistics counters):
+   * snapshotted and restored with the engine, so after stepping back it holds what it held then.
+   * Register before the first stop.
+   */
+  travelWith(o: object): void {
+    this.travellers.push(o);
   }
 
   // ------------------------------------------------------------------ threads and places
@@ -157,6 +180,11 @@ export class VmemRuntime extends EventEmitter {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** The id the next breakpoint of any kind gets. */
+  get nextBreakpointId(): number {
+    return this.breakpoints.peekId();
   }
 
   get lastStopInfo(): StopInfo | null {
@@ -310,7 +338,7 @@ export class VmemRuntime extends EventEmitter {
     this.watchDisposers.splice(0).forEach((d) => d());
     this.dataBreakpoints = [];
     const results = specs.map((s): BreakpointResult => {
-      const id = this.nextDataId++;
+      const id = this.breakpoints.newId();
       const m = /^(\d+):(\d+):(\d+)$/.exec(s.dataId);
       const dvm = m ? this.target.vms[Number(m[1])] : undefined;
       if (!m || !dvm) return { id, verified: false, message: `bad dataId '${s.dataId}'` };
@@ -370,17 +398,31 @@ export class VmemRuntime extends EventEmitter {
     else this.resume(false);
   }
 
-  continue(): void {
+  /** `singleThread`: only that thread's vCPU runs (the others frozen); else the whole machine. */
+  continue(threadId?: number, singleThread = false): void {
     this.step = null;
+    const t = singleThread && threadId !== undefined ? this.thread(threadId) : undefined;
+    this.only = t ? { vm: t.vm, cpu: t.cpu } : null;
     this.resume();
   }
 
-  stepThread(threadId: number, kind: StepKind, instruction: boolean): void {
+  stepThread(threadId: number, kind: StepKind, instruction: boolean, singleThread = false): void {
     const t = this.thread(threadId) ?? this.thread(1)!;
-    this.step = {
+    const p: StepPlan = {
       kind, instruction, vm: t.vm, cpu: t.cpu, startLine: this.lineKey(t.dvm, t.cpu), startRsp: t.cpu.getReg(4), startCpl: t.cpu.cpl,
-      over: null, retired: 0, trapped: false,
+      over: null, temp: null, retired: 0, trapped: false, single: singleThread,
     };
+    this.step = p;
+    this.only = null;
+    if (kind === 'out') {
+      // Out of this frame at full speed: to the caller's return address at the caller's stack
+      // depth and privilege (recursion: the same address reached deeper is not the return).
+      const caller = walkStack(t.dvm, t.cpu)[1];
+      if (caller?.resume) {
+        p.over = { rips: [caller.address], rsp: caller.resume.rsp, cpl: caller.resume.cpl };
+        if (!this.plantReturn(p)) p.over = null;
+      }
+    }
     this.resume();
   }
 
@@ -396,6 +438,7 @@ export class VmemRuntime extends EventEmitter {
     if (this.disposed) return;
     this.disposed = true;
     this.running = false;
+    if (this.step) this.liftReturn(this.step);
     this.filterDisposers.forEach((d) => d());
     this.watchDisposers.forEach((d) => d());
     this.disposers.forEach((d) => d());
@@ -427,8 +470,10 @@ export class VmemRuntime extends EventEmitter {
       const { point, hit } = found;
       this.pending = QUIET;
       travelTo(host, point, hit.icount, onPause);
-      // A code breakpoint stops as it did forward: fetched, before the instruction.
-      if (hit.codeBreakpoint) this.target.run(1);
+      // A code breakpoint stops as it did forward: fetched, before the instruction. The snapshot
+      // taken at that very stop was fetched already (its TLB hit counted): not twice.
+      const fetched = this.target.vms.some((d) => d.vm.vcpus.some((c) => c.breakpointHit !== null));
+      if (hit.codeBreakpoint && !fetched) this.target.run(1);
       return { goal: hit.icount, stop: hit.stop, arrived: true };
     });
   }
@@ -564,10 +609,11 @@ export class VmemRuntime extends EventEmitter {
   private runSlice(): StopInfo | 'ended' | null {
     const left = this.config.maxSteps - this.target.icount;
     if (left <= 0) return this.boundReached();
-    const r = this.target.run(Math.min(SLICE, left));
+    const r = this.runEngine(Math.min(SLICE, left), this.only);
     if (r.outcome === 'budget' && this.timeline.periodicDue(this.target.icount)) this.snapshot();
     const stop = this.afterRun(r.outcome, r.vm);
     if (stop) return stop;
+    if (this.only && r.executed === 0 && r.outcome === 'budget') return this.frozenStop(this.only.vm, this.only.cpu, 'pause');
     if (this.config.audit) {
       const v = this.target.audit();
       if (v.length > 0) return { reason: 'exception', threadId: 1, text: 'MMU audit', description: `MMU audit failed after ${this.target.icount} instructions: ${v.join('; ')}` };
@@ -575,8 +621,34 @@ export class VmemRuntime extends EventEmitter {
     return r.outcome === 'stopped' ? this.endOfRun() : null;
   }
 
+  /**
+   * The engine for `budget` instructions: the whole machine (all-stop), or one vCPU alone
+   * (singleThread), its VM named in the result either way.
+   */
+  private runEngine(budget: number, only: { vm: number; cpu: Vcpu } | null): TargetRunResult {
+    if (!only) return this.target.run(budget);
+    const vm = this.target.vms[only.vm].vm;
+    const r = vm.runVcpu(only.cpu.index, budget);
+    return { executed: r.executed, outcome: r.outcome, vm };
+  }
+
+  /** A single-thread run whose vCPU cannot retire anything (halted, and the others that could wake it are frozen). */
+  private frozenStop(vm: number, cpu: Vcpu, reason: 'pause' | 'step'): StopInfo {
+    const name = `${this.target.vms[vm].name}/vcpu${cpu.index}`;
+    return { reason, threadId: this.threadId(vm, cpu.index), description: `${name} is ${cpu.state} and the other vCPUs are frozen (single-thread execution): continue all threads to wake it` };
+  }
+
   /** A stop caused by a filter, a data breakpoint or a code breakpoint, after an engine call. */
   private afterRun(outcome: string, vm: unknown): StopInfo | null {
+    return this.pauseStop(outcome, vm, undefined) as StopInfo | null;
+  }
+
+  /**
+   * afterRun, and the arrival of a run over a call: a breakpoint stop that `arrival` accepts is
+   * 'arrived' (unless a user breakpoint there stops first); other temporary-breakpoint stops
+   * (another vCPU, a deeper recursion) resume.
+   */
+  private pauseStop(outcome: string, vm: unknown, arrival: Arrival | undefined): StopInfo | 'arrived' | null {
     if (outcome !== 'pause-requested') return null;
     if (this.pending) {
       const p = this.pending;
@@ -588,13 +660,79 @@ export class VmemRuntime extends EventEmitter {
       if (vm !== undefined && dvm.vm !== vm) continue;
       for (const cpu of dvm.vm.vcpus) {
         if (cpu.breakpointHit === null) continue;
-        const stop = this.checkBreakpoints(i, cpu, cpu.breakpointHit);
+        const mpa = cpu.breakpointHit;
+        const stop = this.checkBreakpoints(i, cpu, mpa);
         if (stop) return stop;
         cpu.breakpointHit = null;
         cpu.resumeFromBreakpoint();
+        if (arrival?.(i, cpu, mpa)) return 'arrived';
       }
     }
     return null;
+  }
+
+  /**
+   * Plants the temporary breakpoints of a run over a call, an interrupt or out of a frame, on
+   * the machine-physical addresses of `over.rips`. False (single-step instead) when one is not
+   * mapped now.
+   */
+  private plantReturn(p: StepPlan): boolean {
+    const dvm = this.target.vms[p.vm];
+    const sites: { gva: bigint; mpa: number }[] = [];
+    for (const gva of p.over!.rips) {
+      const mpa = dvm.space.gvaToMpa(p.cpu, gva);
+      if (mpa < 0) return false;
+      sites.push({ gva, mpa });
+    }
+    for (const s of sites) dvm.space.cpuMemory.addBreakpoint(s.mpa);
+    p.temp = sites;
+    return true;
+  }
+
+  /** Removes the temporary breakpoints (a user breakpoint at the same address stays). */
+  private liftReturn(p: StepPlan): void {
+    if (!p.temp) return;
+    const memory = this.target.vms[p.vm].space.cpuMemory;
+    for (const s of p.temp) if (this.breakpoints.at(s.mpa).length === 0) memory.removeBreakpoint(s.mpa);
+    p.temp = null;
+  }
+
+  /**
+   * One full-speed slice of a run over a call: a stop (a user breakpoint, an event filter, a
+   * data breakpoint, the end), 'arrived' at the return at the right depth and privilege, or
+   * null to go on.
+   */
+  private overSlice(p: StepPlan): StopInfo | 'ended' | 'arrived' | null {
+    const left = this.config.maxSteps - this.target.icount;
+    if (left <= 0) return this.boundReached();
+    this.followReturn(p);
+    const o = p.over!;
+    const temp = p.temp!;
+    const r = this.runEngine(Math.min(SLICE, left), p.single ? { vm: p.vm, cpu: p.cpu } : null);
+    const arrival: Arrival = (vm, cpu, mpa) =>
+      vm === p.vm && cpu === p.cpu && temp.some((s) => s.mpa === mpa) && cpu.cpl === o.cpl && cpu.getReg(4) === o.rsp && o.rips.includes(cpu.ripValue);
+    const stop = this.pauseStop(r.outcome, r.vm, arrival);
+    if (stop === 'arrived') {
+      this.liftReturn(p);
+      p.over = null;
+      return 'arrived';
+    }
+    if (stop) return stop;
+    if (r.outcome === 'stopped' || this.target.stopped) return this.endOfRun();
+    if (p.single && r.executed === 0 && r.outcome === 'budget') return this.frozenStop(p.vm, p.cpu, 'step');
+    return null;
+  }
+
+  /** The callee remapped a return page (or switched address space and back): move the breakpoint to where the gva maps now. */
+  private followReturn(p: StepPlan): void {
+    const dvm = this.target.vms[p.vm];
+    for (const s of p.temp!) {
+      const mpa = dvm.space.gvaToMpa(p.cpu, s.gva);
+      if (mpa < 0 || mpa === s.mpa) continue;
+      if (this.breakpoints.at(s.mpa).length === 0) dvm.space.cpuMemory.removeBreakpoint(s.mpa);
+      dvm.space.cpuMemory.addBreakpoint(mpa);
+      s.mpa = mpa;
+    }
   }
 
   private checkBreakpoints(vm: number, cpu: Vcpu, mpa: number): StopInfo | null {
@@ -622,22 +760,34 @@ export class VmemRuntime extends EventEmitter {
     return { reason: kind === 'line' ? 'breakpoint' : kind === 'function' ? 'function breakpoint' : 'instruction breakpoint', threadId: this.threadId(vm, cpu.index), hitBreakpointIds: hit.map((b) => b.id) };
   }
 
-  /** Single-steps the stepping vCPU's VM a bounded number of times. */
+  /**
+   * Single-steps the stepping vCPU's VM (or, singleThread, the vCPU alone) a bounded number of
+   * times; a call, an interrupt or a stepOut runs to its return at full speed (overSlice).
+   */
   private stepSome(): StopInfo | 'ended' | null {
     const p = this.step!;
     const dvm = this.target.vms[p.vm];
+    const here = (): StopInfo => ({ reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) });
     for (let n = 0; n < STEPS_PER_TURN; n++) {
+      if (p.temp) {
+        const r = this.overSlice(p);
+        if (r !== 'arrived') return r;
+        if (p.kind === 'out') return here();
+        const landed = this.landed(p, dvm);
+        if (landed) return landed;
+        continue;
+      }
       if (this.target.icount >= this.config.maxSteps) return this.boundReached();
       const before = { rip: p.cpu.ripValue, rsp: p.cpu.getReg(4), cpl: p.cpu.cpl, icount: p.cpu.icount };
       const insn = p.over ? null : this.insnAt(dvm, p.cpu);
       p.trapped = false;
-      const r = dvm.vm.run(1);
+      const r = p.single ? dvm.vm.runVcpu(p.cpu.index, 1) : dvm.vm.run(1);
       const stop = this.afterRun(r.outcome, dvm.vm);
       if (stop) return stop;
       if (dvm.vm.stopped) return this.endOfRun();
       if (p.cpu.icount === before.icount && !p.trapped) {
         // Nothing retired (a breakpoint that did not stop, or a halted vCPU): go on.
-        if (p.cpu.state !== 'running' && r.executed === 0) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+        if (p.cpu.state !== 'running' && r.executed === 0) return p.single ? this.frozenStop(p.vm, p.cpu, 'step') : here();
         continue;
       }
       if (p.over) {
@@ -651,28 +801,38 @@ export class VmemRuntime extends EventEmitter {
           // handler to less privileged code.
           const ret = insn !== null && (insn.op === Op.RET || insn.op === Op.IRETQ);
           const returned = ret && ((p.cpu.cpl === p.startCpl && p.cpu.getReg(4) > p.startRsp) || (insn.op === Op.IRETQ && p.cpu.cpl > p.startCpl));
-          if (returned) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+          if (returned) return here();
           continue;
         }
         const callLike = insn !== null && (insn.op === Op.CALL || insn.op === Op.INT || insn.op === Op.INT3);
         if (p.kind === 'next' && (p.trapped || callLike)) {
-          // Run the call, the system call or the handler to its end: back here at this stack depth.
+          // Run the call, the system call or the handler to its end: back here at this stack depth
+          // (the instruction after it, or the same one restarted after a fault's handler).
           const next = insn ? BigInt.asUintN(64, before.rip + BigInt(insn.length)) : before.rip;
           const o = { rips: [before.rip, next], rsp: before.rsp, cpl: before.cpl };
           if (p.cpu.cpl !== o.cpl || p.cpu.getReg(4) !== o.rsp || !o.rips.includes(p.cpu.ripValue)) {
             p.over = o;
+            // At full speed to a temporary breakpoint; single-stepped when a return page is unmapped.
+            this.plantReturn(p);
             continue;
           }
         }
       }
-      if (p.instruction) return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
-      const line = this.lineKey(dvm, p.cpu);
-      if (line === undefined || line === p.startLine) continue;
-      // `next` stays in this frame: a deeper stack at the same privilege is a callee we entered by a jump.
-      if (p.kind === 'next' && p.cpu.cpl === p.startCpl && p.cpu.getReg(4) < p.startRsp - 0x1000n) continue;
-      return { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+      const landed = this.landed(p, dvm);
+      if (landed) return landed;
     }
     return null;
+  }
+
+  /** After an instruction of a step (or the return of a run over a call): the step's stop, or null to go on. */
+  private landed(p: StepPlan, dvm: DebugVm): StopInfo | null {
+    const here: StopInfo = { reason: 'step', threadId: this.threadId(p.vm, p.cpu.index) };
+    if (p.instruction) return here;
+    const line = this.lineKey(dvm, p.cpu);
+    if (line === undefined || line === p.startLine) return null;
+    // `next` stays in this frame: a deeper stack at the same privilege is a callee we entered by a jump.
+    if (p.kind === 'next' && p.cpu.cpl === p.startCpl && p.cpu.getReg(4) < p.startRsp - 0x1000n) return null;
+    return here;
   }
 
   private insnAt(dvm: DebugVm, cpu: Vcpu): ReturnType<typeof decodeInsn> {
@@ -707,6 +867,7 @@ export class VmemRuntime extends EventEmitter {
   private finish(): void {
     if (this.disposed) return;
     this.running = false;
+    if (this.step) this.liftReturn(this.step);
     for (const dvm of this.target.vms) {
       dvm.vm.devices.flushLine();
       const c = dvm.vm.vcpus[0];
@@ -722,8 +883,10 @@ export class VmemRuntime extends EventEmitter {
 
   private stopped(stop: StopInfo): void {
     this.running = false;
+    if (this.step) this.liftReturn(this.step);
     this.snapshot();
     this.step = null;
+    this.only = null;
     this.pauseAsked = false;
     this.lastStop = stop;
     this.flushOutput();

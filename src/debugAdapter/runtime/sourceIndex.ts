@@ -19,7 +19,9 @@ export class SourceIndex {
     }
     for (const [f, set] of lines) this.insnLines.set(f, [...set].sort((a, b) => a - b));
     // Local labels (main.loop) name their function poorly: prefer global ones for frames.
-    this.sortedLabels = [...program.labels].filter(([n]) => !n.includes('.')).map(([n, a]): [number, string] => [a, n]).sort((a, b) => a[0] - b[0]);
+    // By load address: code placed with `.phys` at one gva from several frames (two user programs)
+    // has labels of equal value, told apart only by where they are loaded.
+    this.sortedLabels = [...program.labelLoads].filter(([n]) => !n.includes('.')).map(([n, a]): [number, string] => [a, n]).sort((a, b) => a[0] - b[0]);
   }
 
   get files(): string[] {
@@ -61,7 +63,7 @@ export class SourceIndex {
     return this.program.sourceMap.filter((e) => e.kind === 'insn' && e.address === addr).map((e) => e.loadAddress);
   }
 
-  /** The global label at or before a code address (a frame's name). */
+  /** The global label loaded at or before a guest-physical load address (a frame's name). */
   labelBefore(address: number): { name: string; offset: number } | undefined {
     const l = this.sortedLabels;
     let lo = 0;

@@ -10,6 +10,12 @@ export interface Frame {
   name: string;
   address: bigint;
   entry: SourceMapEntry | undefined;
+  /**
+   * Where this frame runs again once the frame above it returns (a ret pops its return
+   * address, an iretq its interrupt frame): stepOut of the frame above stops at `address`
+   * with this rsp and CPL. Absent for the top frame.
+   */
+  resume?: { rsp: bigint; cpl: number };
 }
 
 const MAX_SLOTS = 512;
@@ -23,8 +29,8 @@ export function locate(dvm: DebugVm, cpu: Vcpu, address: bigint): SourceMapEntry
 }
 
 function frameName(dvm: DebugVm, entry: SourceMapEntry | undefined, address: bigint): string {
-  const code = entry ? entry.address : Number(address);
-  const l = dvm.source.labelBefore(code);
+  const load = entry ? entry.loadAddress : Number(address);
+  const l = dvm.source.labelBefore(load);
   return l ? (l.offset === 0 ? l.name : `${l.name}+0x${l.offset.toString(16)}`) : '0x' + address.toString(16);
 }
 
@@ -32,7 +38,8 @@ export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
   const rip = cpu.ripValue;
   const top = locate(dvm, cpu, rip);
   const frames: Frame[] = [{ name: frameName(dvm, top, rip), address: rip, entry: top }];
-  const word = cpu.isLongMode ? 8 : 4;
+  // call, push and interrupt delivery move 8-byte slots in every paging mode (docs/isa.md).
+  const word = 8;
   const rsp = cpu.getReg(4);
   const bytes = readStack(dvm, cpu, rsp, word);
   const slots = bytes.length / word;
@@ -41,6 +48,9 @@ export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
     for (let b = word - 1; b >= 0; b--) v = (v << 8n) | BigInt(bytes[i * word + b]);
     return v;
   };
+  // CPL of the frame being walked: an interrupt frame from user code switches it.
+  let cpl = cpu.cpl;
+  const slotAddress = (i: number): bigint => BigInt.asUintN(64, rsp + BigInt(i * word));
   for (let i = 0; i < slots && frames.length < MAX_FRAMES; i++) {
     const v = slot(i);
     if (v === 0n) continue;
@@ -48,7 +58,7 @@ export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
     if (!entry || entry.kind !== 'insn') continue;
     const gpa = dvm.space.gvaToGpa(cpu, v);
     if (entry.loadAddress !== gpa) continue;
-    const interrupted = i + 2 < slots && isSelector(slot(i + 1)) && (slot(i + 2) & 2n) !== 0n && slot(i + 2) < 0x400000n;
+    const interrupted = i + 4 < slots && isInterruptFrame(slot(i + 1), slot(i + 2), slot(i + 4));
     const prev = dvm.source.entryEndingAt(gpa);
     const afterCall = prev !== undefined && /^call\b/i.test(prev.text);
     if (!interrupted && !afterCall) continue;
@@ -58,7 +68,14 @@ export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
       const vec = ex && BigInt(ex.rip) === v ? VECTOR_NAMES[ex.vector] ?? `vector ${ex.vector}` : 'interrupt';
       above.name = `${above.name} [${vec} handler]`;
     }
-    frames.push({ name: frameName(dvm, entry, v), address: v, entry });
+    let resume: { rsp: bigint; cpl: number };
+    if (interrupted) {
+      // rip, cs, rflags, rsp, ss: delivery always pushes the interrupted rsp (as 64-bit mode does).
+      const to = Number(slot(i + 1) & 3n);
+      resume = { rsp: i + 3 < slots ? slot(i + 3) : slotAddress(i + 5), cpl: to };
+      cpl = to;
+    } else resume = { rsp: slotAddress(i + 1), cpl };
+    frames.push({ name: frameName(dvm, entry, v), address: v, entry, resume });
     if (interrupted) i += 2;
   }
   return frames;
@@ -66,6 +83,19 @@ export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
 
 function isSelector(v: bigint): boolean {
   return v > 0n && v < 0x100n && (v & 4n) === 0n;
+}
+
+/** RFLAGS bits that read as 0 (3, 5, 15, 22–63) and the one that reads as 1 (bit 1). */
+const RFLAGS_ZERO = ~0x3f7fd7n & 0xffffffffffffffffn;
+
+/**
+ * cs, rflags, ss of an interrupt frame (rip, cs, rflags, rsp, ss): GDT selectors of one
+ * privilege level around a well-formed RFLAGS. A return address, a pushed small number and
+ * another return address above it (a recursion) must not pass for one.
+ */
+function isInterruptFrame(cs: bigint, rflags: bigint, ss: bigint): boolean {
+  const rpl = cs & 3n;
+  return isSelector(cs) && (rpl === 0n || rpl === 3n) && isSelector(ss) && (ss & 3n) === rpl && (rflags & 2n) !== 0n && (rflags & RFLAGS_ZERO) === 0n;
 }
 
 /** The stack from rsp to the end of its page and the next (the part a handler chain uses). */

@@ -16,7 +16,7 @@ function sameSymbols(a: ReadonlyMap<string, bigint>, b: ReadonlyMap<string, bigi
 
 function failed(mainFile: string, message: string): AssembleResult {
   const d: Diagnostic = { file: mainFile, line: 1, column: 1, severity: 'error', message };
-  return { ok: false, diagnostics: [d], segments: [], symbols: new Map(), labels: new Map(), entry: undefined, sourceMap: [] };
+  return { ok: false, diagnostics: [d], segments: [], symbols: new Map(), labels: new Map(), labelLoads: new Map(), entry: undefined, sourceMap: [] };
 }
 
 function run(mainFile: string, files: FileProvider, options: AssembleOptions): AssembleResult {
@@ -51,6 +51,7 @@ function run(mainFile: string, files: FileProvider, options: AssembleOptions): A
     segments,
     symbols: final.symbols,
     labels: final.labels,
+    labelLoads: final.labelLoads,
     entry,
     sourceMap,
   };

@@ -35,6 +35,8 @@ export interface PassInput {
 export class Pass {
   readonly symbols = new Map<string, bigint>();
   readonly labels = new Map<string, number>();
+  /** Each label's guest-physical load address (differs from its value under `.phys`). */
+  readonly labelLoads = new Map<string, number>();
   readonly diagnostics: Diagnostic[] = [];
   readonly sourceMap: SourceMapEntry[] = [];
   readonly output: OutputBuilder;
@@ -137,7 +139,10 @@ export class Pass {
     for (const l of st.labels) {
       if (!l.name.startsWith('.')) this.scope = l.name;
       const name = this.qualify(l.name);
-      if (this.define(name, BigInt(this.lc), l)) this.labels.set(name, this.lc);
+      if (this.define(name, BigInt(this.lc), l)) {
+        this.labels.set(name, this.lc);
+        this.labelLoads.set(name, this.lc + this.loadOffset);
+      }
     }
     const b = st.body;
     switch (b.kind) {

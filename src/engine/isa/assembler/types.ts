@@ -45,6 +45,11 @@ export interface AssembleResult {
   symbols: Map<string, bigint>;
   /** Address labels only. */
   labels: Map<string, number>;
+  /**
+   * Address labels by guest-physical load address: two `.phys` copies of code at one address
+   * (two user programs at the same gva) have labels of equal value but different load addresses.
+   */
+  labelLoads: Map<string, number>;
   entry: number | undefined;
   /** Sorted by address. */
   sourceMap: SourceMapEntry[];

@@ -1,0 +1,98 @@
+// The Events view: polls `vmem/events` for what is new — at each stop, and while running on the
+// (≤ 2/s) statistics events — only while the view is visible; one request in flight at a time.
+import * as vscode from 'vscode';
+import type { VmemSessions } from '../../session';
+import { isRoutineFailure } from '../../session';
+import { messageOf } from '../../session/requestError';
+import { toTreeItem } from '../treeItem';
+import { EventStore, eventRow, eventRows, groupRow } from './eventsModel';
+import type { EventNode } from './eventsModel';
+
+export class EventsProvider implements vscode.TreeDataProvider<EventNode>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<EventNode | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly store = new EventStore();
+  private session: vscode.DebugSession | undefined;
+  private inFlight = false;
+  /** Another poll was asked for while one was in flight. */
+  private again = false;
+  private view: vscode.TreeView<EventNode> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly sessions: VmemSessions) {
+    this.disposables.push(
+      this.changeEmitter,
+      sessions.onDidStop(() => this.poll()),
+      sessions.onDidReceiveStatistics(() => this.poll()),
+      sessions.onDidEnd(() => {
+        this.store.clear();
+        this.session = undefined;
+        this.changeEmitter.fire(undefined);
+        this.describe();
+      }),
+    );
+  }
+
+  attach(view: vscode.TreeView<EventNode>): void {
+    this.view = view;
+    this.disposables.push(view.onDidChangeVisibility((e) => {
+      if (e.visible) this.poll();
+    }));
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+
+  /** Fetches what is new, if the view is visible and a vmem session exists. */
+  poll(): void {
+    if (this.view && !this.view.visible) return;
+    const session = this.sessions.session;
+    if (!session) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    if (session !== this.session) {
+      this.store.clear();
+      this.session = session;
+    }
+    this.inFlight = true;
+    this.sessions
+      .request('vmem/events', { after: this.store.after, limit: this.store.capacity })
+      .then((p) => {
+        if (this.session !== session) return;
+        if (this.store.merge(p)) this.changeEmitter.fire(undefined);
+        this.describe();
+      })
+      .catch((e: unknown) => {
+        if (!isRoutineFailure(e) && this.view) this.view.message = `VMem: ${messageOf(e)}`;
+      })
+      .finally(() => {
+        this.inFlight = false;
+        if (this.again) {
+          this.again = false;
+          this.poll();
+        }
+      });
+  }
+
+  private describe(): void {
+    if (!this.view) return;
+    this.view.description = this.session ? `${this.store.total.toLocaleString('en-US')} logged · latest ${this.store.size.toLocaleString('en-US')} of ${this.store.capacity.toLocaleString('en-US')} kept` : undefined;
+    this.view.message = this.session && this.store.total === 0 ? 'No engine events yet.' : undefined;
+  }
+
+  private vmName(vm: number): string {
+    return this.sessions.statistics?.vms.find((v) => v.vm === vm)?.name ?? `vm${vm}`;
+  }
+
+  getTreeItem(node: EventNode): vscode.TreeItem {
+    return toTreeItem(node.type === 'group' ? groupRow(node) : eventRow(node, (vm) => this.vmName(vm)));
+  }
+
+  getChildren(node?: EventNode): EventNode[] {
+    if (!node) return this.store.groups();
+    return node.type === 'group' ? eventRows(node) : [];
+  }
+}

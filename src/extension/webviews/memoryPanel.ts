@@ -1,0 +1,101 @@
+// The Machine Memory panel's host: answers the webview's viewport with `vmem/frameMap` for that
+// range only, again at every stop; forwards "open this frame" to the memory view.
+import * as vscode from 'vscode';
+import type { VmemSessions } from '../session';
+import { hasType, isMemoryReference } from '../../webview/shared/messages';
+import type { MemoryHostMessage, MemoryIntent, MemoryViewState } from '../../webview/shared/messages';
+import { PanelChannel, createPanel, preparePanel } from './panelHost';
+import type { PanelSpec } from './panelHost';
+import { failureMessage, idlePhase, stopRef } from './stopRef';
+import { openMemoryReference } from './memoryDocument';
+
+export const MEMORY_SPEC: PanelSpec = {
+  viewType: 'vmem.machineMemory',
+  title: 'Machine Memory',
+  script: 'memory',
+  styles: ['memory.css'],
+  icon: 'webview/memory.svg',
+};
+
+/** Before the webview has measured itself: the first screenful of a typical panel. */
+const FIRST_RANGE = { fromMpn: 0, toMpn: 8192 };
+
+function isIntent(m: unknown): m is MemoryIntent {
+  if (!hasType<MemoryIntent>(m, 'ready', 'viewport', 'openMemory')) return false;
+  if (m.type === 'viewport') return Number.isSafeInteger(m.fromMpn) && Number.isSafeInteger(m.toMpn) && m.fromMpn >= 0 && m.toMpn >= m.fromMpn;
+  if (m.type === 'openMemory') return isMemoryReference(m.reference) && typeof m.label === 'string';
+  return true;
+}
+
+export class MemoryPanel implements vscode.Disposable {
+  private range = FIRST_RANGE;
+  private readonly channel: PanelChannel<MemoryHostMessage, MemoryIntent>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private generation = 0;
+  private disposed = false;
+
+  static create(context: vscode.ExtensionContext, sessions: VmemSessions, onDispose: () => void): MemoryPanel {
+    return new MemoryPanel(createPanel(context, MEMORY_SPEC, vscode.ViewColumn.Beside), sessions, onDispose);
+  }
+
+  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, sessions: VmemSessions, _state: MemoryViewState | undefined, onDispose: () => void): MemoryPanel {
+    // The webview keeps its own state (colouring, scroll); it asks for its viewport once drawn.
+    preparePanel(context, panel, MEMORY_SPEC);
+    return new MemoryPanel(panel, sessions, onDispose);
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly sessions: VmemSessions, onDispose: () => void) {
+    this.channel = new PanelChannel(panel, isIntent, (i) => this.onIntent(i));
+    this.disposables.push(
+      this.channel,
+      sessions.onDidStop(() => this.refresh()),
+      sessions.onDidChangeSelection(() => this.refresh()),
+      sessions.onDidResume(() => {
+        this.generation++;
+        this.channel.post({ type: 'phase', phase: 'running' });
+      }),
+      sessions.onDidEnd(() => {
+        this.generation++;
+        this.channel.post(idlePhase(sessions));
+      }),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+  }
+
+  private onIntent(i: MemoryIntent): void {
+    if (i.type === 'ready') void this.refresh();
+    else if (i.type === 'viewport') {
+      this.range = { fromMpn: i.fromMpn, toMpn: i.toMpn };
+      void this.refresh();
+    } else void openMemoryReference(this.sessions, i.reference, i.label);
+  }
+
+  async refresh(): Promise<void> {
+    if (this.disposed) return;
+    const generation = ++this.generation;
+    const st = this.sessions.state;
+    if (!st) {
+      this.channel.post(idlePhase(this.sessions));
+      return;
+    }
+    const { fromMpn, toMpn } = this.range;
+    try {
+      const map = await this.sessions.request('vmem/frameMap', { fromMpn, toMpn });
+      if (generation !== this.generation || this.disposed) return;
+      this.channel.post({ type: 'frameMap', stop: stopRef(this.sessions, st), fromMpn, toMpn: Math.min(toMpn, map.total), map });
+    } catch (e) {
+      if (generation !== this.generation) return;
+      const message = failureMessage(e);
+      if (message !== undefined) this.channel.post({ type: 'phase', phase: 'error', message });
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.disposables.forEach((d) => d.dispose());
+  }
+}

@@ -1,0 +1,342 @@
+// The Machine Memory webview: every machine frame as a cell on a canvas, coloured by use or by
+// owner, virtualized (only the rows on screen are drawn, and only their runs are asked for).
+// Hover tells a frame's owner, use and run; click or Enter opens it in the memory view.
+import { hasType } from '../shared/messages';
+import type { FrameMapMessage, MemoryHostMessage, MemoryIntent, MemoryViewState, PhaseMessage } from '../shared/messages';
+import { hostChannel } from '../shared/vscodeApi';
+import { h, icon, replace } from '../shared/dom';
+import { FrameIndex, USE_LABELS, changedFrames, columnsFor, describeFrame, legend, ownerSlots, rowRange } from './model';
+import type { PaletteUse } from './model';
+
+const CELL = 11;
+const GAP = 1;
+const GUTTER = 78;
+const OWNER_SLOTS = 8;
+
+const host = hostChannel<MemoryIntent, MemoryViewState>();
+let state: MemoryViewState = host.getState() ?? { colourBy: 'use' };
+
+const byUse = h('button', { type: 'button', 'aria-pressed': 'true', title: 'Colour frames by what they hold' }, icon('symbol-color'), ' By use');
+const byOwner = h('button', { type: 'button', 'aria-pressed': 'false', title: 'Colour frames by the VM that owns them' }, icon('vm'), ' By owner');
+const summary = h('p', { class: 'summary' });
+const legendEl = h('div', { class: 'legend-table', role: 'region', 'aria-label': 'Frames by owner and use' });
+const banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
+const canvas = h('canvas', { class: 'map', tabindex: '0', role: 'img', 'aria-label': 'Machine memory map: arrow keys move between frames, Enter opens the frame in the memory view' });
+const spacer = h('div', { class: 'map-spacer' });
+const scroller = h('div', { class: 'map-scroll' }, canvas, spacer);
+const tooltip = h('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
+const live = h('p', { class: 'sr-only', 'aria-live': 'polite' });
+const empty = h('div', { class: 'placeholder' });
+document.body.append(
+  h('header', {}, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Colour' }, h('span', {}, 'Colour:'), byUse, byOwner), summary),
+  banner, legendEl, empty, scroller, tooltip, live);
+
+let map: FrameMapMessage | undefined;
+let index: FrameIndex | undefined;
+/** The previous stop's frames, for the changed outline. */
+let before: { stopCount: number; index: FrameIndex } | undefined;
+let changed = new Set<number>();
+let columns = 64;
+let selected = state.selectedMpn ?? 0;
+let hover: number | undefined;
+let colours: { use: Map<string, string>; owner: string[]; unknown: string; text: string; focus: string; changed: string; grid: string } | undefined;
+
+function setColourBy(mode: MemoryViewState['colourBy']): void {
+  state = { ...state, colourBy: mode };
+  host.setState(state);
+  byUse.setAttribute('aria-pressed', String(mode === 'use'));
+  byOwner.setAttribute('aria-pressed', String(mode === 'owner'));
+  renderLegend();
+  draw();
+}
+byUse.addEventListener('click', () => setColourBy('use'));
+byOwner.addEventListener('click', () => setColourBy('owner'));
+setColourBy(state.colourBy);
+
+/** Theme colours resolved through a probe element (the canvas needs concrete colours). */
+function resolveColours(): NonNullable<typeof colours> {
+  const probe = h('span', { hidden: true });
+  document.body.append(probe);
+  const read = (cssVar: string): string => {
+    probe.style.color = `var(${cssVar})`;
+    return getComputedStyle(probe).color;
+  };
+  const use = new Map<string, string>();
+  for (const u of Object.keys(USE_LABELS)) use.set(u, read(`--vmem-use-${u}`));
+  const owner = Array.from({ length: OWNER_SLOTS }, (_, i) => read(`--vmem-owner-${i}`));
+  const c = { use, owner, unknown: read('--vmem-unloaded'), text: read('--vmem-muted'), focus: read('--vscode-focusBorder'), changed: read('--vmem-changed'), grid: read('--vmem-border') };
+  probe.remove();
+  return c;
+}
+
+// Theme switches change body's class: re-read the palette then.
+new MutationObserver(() => {
+  colours = undefined;
+  renderLegend();
+  draw();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+function colourOf(mpn: number): string {
+  const c = (colours ??= resolveColours());
+  if (!index || !index.loaded(mpn)) return c.unknown;
+  const run = index.runAt(mpn);
+  if (!run) return c.unknown;
+  if (state.colourBy === 'owner' && run.owner >= 0) {
+    const slot = ownerSlots(map!.map).get(run.ownerName) ?? 1;
+    return c.owner[slot % OWNER_SLOTS];
+  }
+  return c.use.get(run.use) ?? c.unknown;
+}
+
+function rows(): number {
+  return map ? Math.ceil(map.map.total / columns) : 0;
+}
+
+function layout(): void {
+  columns = columnsFor(scroller.clientWidth, CELL, GUTTER);
+  spacer.style.setProperty('height', `${rows() * CELL}px`);
+}
+
+function visibleRows(): { first: number; last: number } {
+  const first = Math.floor(scroller.scrollTop / CELL);
+  const last = Math.min(rows() - 1, Math.ceil((scroller.scrollTop + scroller.clientHeight) / CELL));
+  return { first, last };
+}
+
+function draw(): void {
+  if (!map || map.map.native) return;
+  const c = (colours ??= resolveColours());
+  const dpr = window.devicePixelRatio || 1;
+  const w = scroller.clientWidth;
+  const hgt = scroller.clientHeight;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(hgt * dpr);
+    canvas.style.setProperty('width', `${w}px`);
+    canvas.style.setProperty('height', `${hgt}px`);
+    // Sticky and out of the flow: the spacer alone gives the scrollbar its length.
+    canvas.style.setProperty('margin-bottom', `-${hgt}px`);
+  }
+  const g = canvas.getContext('2d');
+  if (!g) return;
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, hgt);
+  const { first, last } = visibleRows();
+  const offset = scroller.scrollTop - first * CELL;
+  g.font = `${Math.max(9, CELL - 1)}px ${getComputedStyle(document.body).getPropertyValue('--vmem-mono') || 'monospace'}`;
+  g.textBaseline = 'top';
+  const total = map.map.total;
+  for (let r = first; r <= last; r++) {
+    const y = (r - first) * CELL - offset;
+    // Label every fourth row with its first mpn (the rows are a power of two wide: round numbers).
+    if (r % 4 === 0) {
+      g.fillStyle = c.text;
+      g.fillText('0x' + (r * columns).toString(16).padStart(5, '0'), 2, y);
+    }
+    for (let col = 0; col < columns; col++) {
+      const mpn = r * columns + col;
+      if (mpn >= total) break;
+      g.fillStyle = colourOf(mpn);
+      g.fillRect(GUTTER + col * CELL, y, CELL - GAP, CELL - GAP);
+      if (changed.has(mpn)) {
+        g.strokeStyle = c.changed;
+        g.lineWidth = 2;
+        g.strokeRect(GUTTER + col * CELL + 1, y + 1, CELL - GAP - 2, CELL - GAP - 2);
+      }
+    }
+  }
+  for (const [mpn, colour, width] of [[hover, c.text, 1], [document.activeElement === canvas ? selected : undefined, c.focus, 2]] as const) {
+    if (mpn === undefined) continue;
+    const r = Math.floor(mpn / columns);
+    if (r < first || r > last) continue;
+    g.strokeStyle = colour;
+    g.lineWidth = width;
+    g.strokeRect(GUTTER + (mpn % columns) * CELL - 0.5, (r - first) * CELL - offset - 0.5, CELL, CELL);
+  }
+}
+
+let viewportTimer: ReturnType<typeof setTimeout> | undefined;
+/** Asks the host for the runs on screen (plus a screen either side) once scrolling settles. */
+function requestViewport(): void {
+  if (!map) return;
+  clearTimeout(viewportTimer);
+  viewportTimer = setTimeout(() => {
+    if (!map) return;
+    const { first, last } = visibleRows();
+    const screen = last - first + 1;
+    const want = rowRange(first - screen, last + screen, columns, map.map.total);
+    if (index && want.from >= index.from && want.to <= index.to) return;
+    host.post({ type: 'viewport', fromMpn: want.from, toMpn: want.to });
+  }, 80);
+}
+
+scroller.addEventListener('scroll', () => {
+  state = { ...state, scrollTop: scroller.scrollTop };
+  host.setState(state);
+  draw();
+  requestViewport();
+}, { passive: true });
+new ResizeObserver(() => {
+  layout();
+  draw();
+  requestViewport();
+}).observe(scroller);
+
+function mpnAt(ev: MouseEvent): number | undefined {
+  const rect = canvas.getBoundingClientRect();
+  const x = ev.clientX - rect.left - GUTTER;
+  const y = ev.clientY - rect.top + scroller.scrollTop;
+  if (x < 0 || !map) return undefined;
+  const col = Math.floor(x / CELL);
+  if (col >= columns) return undefined;
+  const mpn = Math.floor(y / CELL) * columns + col;
+  return mpn < map.map.total ? mpn : undefined;
+}
+
+function describe(mpn: number): string[] {
+  return describeFrame(mpn, index?.runAt(mpn), index?.loaded(mpn) ?? false).concat(changed.has(mpn) && before ? [`changed since stop ${before.stopCount}`] : []);
+}
+
+canvas.addEventListener('mousemove', (ev) => {
+  const mpn = mpnAt(ev);
+  if (mpn !== hover) {
+    hover = mpn;
+    draw();
+  }
+  if (mpn === undefined) {
+    tooltip.hidden = true;
+    return;
+  }
+  replace(tooltip, ...describe(mpn).map((line, i) => h('div', { class: i === 0 ? 'mono' : '' }, line)));
+  tooltip.hidden = false;
+  const x = Math.min(ev.clientX + 14, window.innerWidth - tooltip.offsetWidth - 4);
+  const y = ev.clientY + 16 + tooltip.offsetHeight > window.innerHeight ? ev.clientY - tooltip.offsetHeight - 8 : ev.clientY + 16;
+  tooltip.style.setProperty('left', `${x}px`);
+  tooltip.style.setProperty('top', `${y}px`);
+});
+canvas.addEventListener('mouseleave', () => {
+  hover = undefined;
+  tooltip.hidden = true;
+  draw();
+});
+canvas.addEventListener('click', (ev) => {
+  const mpn = mpnAt(ev);
+  if (mpn === undefined) return;
+  select(mpn);
+  open(mpn);
+});
+
+function open(mpn: number): void {
+  host.post({ type: 'openMemory', reference: `mpa:0x${(mpn * 4096).toString(16)}`, label: `mpn 0x${mpn.toString(16)}` });
+}
+
+function select(mpn: number): void {
+  if (!map) return;
+  selected = Math.max(0, Math.min(map.map.total - 1, mpn));
+  state = { ...state, selectedMpn: selected };
+  host.setState(state);
+  // Keep the selection on screen.
+  const r = Math.floor(selected / columns);
+  if (r * CELL < scroller.scrollTop) scroller.scrollTop = r * CELL;
+  else if ((r + 1) * CELL > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = (r + 1) * CELL - scroller.clientHeight;
+  live.textContent = describe(selected).join(', ');
+  draw();
+}
+
+canvas.addEventListener('keydown', (ev) => {
+  if (!map) return;
+  const page = Math.max(1, Math.floor(scroller.clientHeight / CELL) - 1) * columns;
+  const moves: Record<string, number> = {
+    ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns, PageUp: -page, PageDown: page,
+  };
+  if (ev.key in moves) select(selected + moves[ev.key]);
+  else if (ev.key === 'Home') select(ev.ctrlKey ? 0 : selected - (selected % columns));
+  else if (ev.key === 'End') select(ev.ctrlKey ? map.map.total - 1 : selected - (selected % columns) + columns - 1);
+  else if (ev.key === 'Enter' || ev.key === ' ') open(selected);
+  else return;
+  ev.preventDefault();
+});
+canvas.addEventListener('focus', () => {
+  live.textContent = describe(selected).join(', ');
+  draw();
+});
+canvas.addEventListener('blur', () => draw());
+
+function renderLegend(): void {
+  if (!map || map.map.native) return;
+  const l = legend(map.map);
+  const slots = ownerSlots(map.map);
+  const swatch = (cls: string): HTMLElement => h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' });
+  const uses = l.uses.map((u) => u.use).filter((u) => u !== 'free');
+  const head = h('tr', {}, h('th', { scope: 'col' }, 'owner'), ...uses.map((u) => h('th', { scope: 'col', class: 'num' }, swatch(`use-${u}`), ' ', USE_LABELS[u])), h('th', { scope: 'col', class: 'num' }, 'frames'));
+  const body = l.owners.map((o) => h('tr', {},
+    h('th', { scope: 'row' }, swatch(`owner-${(slots.get(o.owner) ?? 1) % OWNER_SLOTS}`), ' ', o.owner),
+    ...uses.map((u: PaletteUse) => h('td', { class: 'num' }, o.byUse[u] ? o.byUse[u]!.toLocaleString('en-US') : '·')),
+    h('td', { class: 'num' }, o.total.toLocaleString('en-US'))));
+  const free = h('tr', { class: 'free-row' }, h('th', { scope: 'row' }, swatch('use-free'), ' free'), ...uses.map(() => h('td', {})), h('td', { class: 'num' }, l.free.toLocaleString('en-US')));
+  replace(legendEl, h('table', { class: `legend colour-${state.colourBy}` }, h('thead', {}, head), h('tbody', {}, ...body, free)));
+}
+
+function renderMap(msg: FrameMapMessage): void {
+  document.body.classList.remove('stale');
+  banner.replaceChildren();
+  banner.className = 'banner';
+  const newIndex = new FrameIndex(msg.map.runs, msg.fromMpn, msg.toMpn);
+  if (map && map.stop.stopCount < msg.stop.stopCount && index) before = { stopCount: map.stop.stopCount, index };
+  else if (map && map.stop.stopCount > msg.stop.stopCount) before = undefined;
+  map = msg;
+  index = newIndex;
+  changed = before ? changedFrames(before.index, index, index.from, index.to) : new Set();
+  const used = msg.map.total - (msg.map.free ?? 0);
+  if (msg.map.native) {
+    scroller.hidden = true;
+    legendEl.replaceChildren();
+    summary.textContent = '';
+    replace(empty, icon('circuit-board'), h('p', {}, 'Native mode: no hypervisor, so no machine frames to map'),
+      h('p', { class: 'hint' }, `The guest owns all ${msg.map.total.toLocaleString('en-US')} frames of its memory directly (mpa = gpa); it has touched ${(msg.map.touched ?? 0).toLocaleString('en-US')}.`));
+    return;
+  }
+  empty.replaceChildren();
+  scroller.hidden = false;
+  replace(summary, `${msg.stop.thread} · stop ${msg.stop.stopCount} · `, h('strong', {}, msg.map.total.toLocaleString('en-US')), ' frames, ',
+    h('strong', {}, used.toLocaleString('en-US')), ' in use',
+    changed.size && before ? h('span', { class: 'changed-note' }, ` · ${changed.size} changed since stop ${before.stopCount}`) : null);
+  layout();
+  if (state.scrollTop !== undefined) {
+    scroller.scrollTop = state.scrollTop;
+    state = { ...state, scrollTop: undefined };
+  }
+  renderLegend();
+  draw();
+  requestViewport();
+}
+
+function renderPhase(msg: PhaseMessage): void {
+  if (msg.phase === 'running') {
+    document.body.classList.add('stale');
+    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the map updates at the next stop');
+    banner.className = 'banner running';
+    return;
+  }
+  map = undefined;
+  index = undefined;
+  before = undefined;
+  changed = new Set();
+  scroller.hidden = true;
+  legendEl.replaceChildren();
+  summary.textContent = '';
+  banner.replaceChildren();
+  if (msg.phase === 'none') {
+    replace(empty, icon('debug-disconnect'), h('p', {}, 'No vmem debug session'), h('p', { class: 'hint' }, 'Start debugging a guest program in a hypervisor mode to see who owns each machine frame.'));
+  } else {
+    replace(empty, icon('error'), h('p', {}, msg.message ?? 'The adapter did not answer'));
+  }
+}
+
+scroller.hidden = true;
+host.onMessage((data) => {
+  if (!hasType<MemoryHostMessage>(data, 'frameMap', 'phase')) return;
+  if (data.type === 'frameMap') renderMap(data);
+  else renderPhase(data);
+});
+host.post({ type: 'ready' });
