@@ -14,6 +14,7 @@ import {
   ROOT, launchBrowser, removeDir, serverDirs, stamp, startCodeServer, tempDir, workbenchUrl, writeUserSettings,
 } from './codeServer.mjs';
 import { setup } from './setup.mjs';
+import { runMain } from './runMain.mjs';
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
 const SUITES_MARKER = 'vmem extension-host suites:'; // printed by test/extensionHost/index.ts
@@ -103,11 +104,4 @@ async function main() {
   return code === 0 && m !== null && Number(m[2]) === 0 ? 0 : 1;
 }
 
-main().then(
-  (c) => process.exit(c),
-  (e) => {
-    console.error(`\n${e.message}\n`);
-    console.log('0 passed, 1 failed, 0 skipped');
-    process.exit(1);
-  },
-);
+runMain(main);

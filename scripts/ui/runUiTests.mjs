@@ -18,6 +18,7 @@ import {
   ROOT, installVsix, launchBrowser, removeDir, serverDirs, stamp, startCodeServer, tempDir, writeUserSettings,
 } from './codeServer.mjs';
 import { setup } from './setup.mjs';
+import { runMain } from './runMain.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: opts } = parseArgs({
@@ -113,11 +114,4 @@ async function main() {
   return failures === 0 ? 0 : 1;
 }
 
-main().then(
-  (c) => process.exit(c),
-  (e) => {
-    console.error(`\n${e.stack ?? e.message}\n`);
-    console.log('0 passed, 1 failed, 0 skipped');
-    process.exit(1);
-  },
-);
+runMain(main, { stack: true });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './codeServer.mjs';
 import { chromiumProblem, setup } from './setup.mjs';
+import { runMain } from './runMain.mjs';
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped\s*$/gm;
 const node = process.execPath;
@@ -79,11 +80,4 @@ async function main() {
   return broken || total.failed > 0 ? 1 : 0;
 }
 
-main().then(
-  (c) => process.exit(c),
-  (e) => {
-    console.error(`\n${e.message}\n`);
-    console.log('0 passed, 1 failed, 0 skipped');
-    process.exit(1);
-  },
-);
+runMain(main);

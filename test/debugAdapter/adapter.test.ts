@@ -4,8 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { act, launchAndStop, ROOT, startAdapter, topFrame, writeProgram } from './adapterHarness';
-import type { Harness, Transport } from './adapterHarness';
+import { act, adapterPerTest, launchAndStop, ROOT, topFrame, writeProgram } from './adapterHarness';
+import type { Transport } from './adapterHarness';
 import { rng as seeded } from '../support/rng';
 
 const HELLO = join(ROOT, 'examples/hello.s');
@@ -35,13 +35,7 @@ const LINE = { movRax: 4, call1: 5, call2: 6, afterCalls: 7, add3First: 16, add3
 for (const transport of ['stdio', 'socket'] as Transport[]) {
   describe(`debug adapter over ${transport}`, function () {
     this.timeout(30_000);
-    let h: Harness;
-    beforeEach(async () => {
-      h = await startAdapter(transport);
-    });
-    afterEach(async () => {
-      await h.stop();
-    });
+    const h = adapterPerTest(transport);
 
     it('launches and stops on entry, with a thread per vCPU and registers', async () => {
       const dc = h.dc;

@@ -42,6 +42,27 @@ export async function startAdapter(transport: Transport): Promise<Harness> {
   };
 }
 
+/**
+ * A fresh adapter for each test of the enclosing describe, stopped after it: no test sees
+ * another's session. Call inside describe(); read dc only inside tests (it is the current one's).
+ */
+export function adapterPerTest(transport: Transport = 'stdio'): { readonly dc: DebugClient } {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await startAdapter(transport);
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return {
+    get dc(): DebugClient {
+      if (!current) throw new Error('adapterPerTest: dc is only there while a test runs');
+      return current.dc;
+    },
+  };
+}
+
 /** Writes a guest program into a fresh temporary directory; returns its path. */
 export function writeProgram(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'vmem-dap-'));

@@ -3,8 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ROOT, startAdapter } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { adapterPerTest, launchAndStop, ROOT } from './adapterHarness';
 import { EVENT_FILTERS } from '../../src/debugAdapter/runtime/eventFilters';
 import { EVENT_KINDS } from '../../src/engine/events';
 
@@ -22,11 +21,7 @@ const CASES: [string, string, string, string | undefined, RegExp, string][] = [
 
 describe('event breakpoints and data breakpoints (DebugClient over stdio)', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => h.stop());
+  const h = adapterPerTest();
 
   it('has one filter per engine event kind (page faults as true and hidden)', () => {
     assert.equal(EVENT_FILTERS.length, EVENT_KINDS.length + 1);
@@ -36,15 +31,7 @@ describe('event breakpoints and data breakpoints (DebugClient over stdio)', func
   for (const [what, program, mode, condition, description, filterId] of CASES) {
     it(`stops on ${what}`, async () => {
       const dc = h.dc;
-      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-      await Promise.all([
-        dc.waitForEvent('initialized').then(async () => {
-          await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId, condition }] });
-          await dc.configurationDoneRequest();
-        }),
-        dc.initializeRequest().then(() => dc.launchRequest({ program, mode } as DebugProtocol.LaunchRequestArguments)),
-      ]);
-      const ev = await stopped;
+      const ev = await launchAndStop(dc, { program, mode }, () => dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId, condition }] }));
       assert.equal(ev.body.reason, 'exception');
       assert.match(ev.body.description ?? '', description);
       const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
@@ -59,15 +46,7 @@ describe('event breakpoints and data breakpoints (DebugClient over stdio)', func
 
   it('a data breakpoint on a PTE stops when the entry changes', async () => {
     const dc = h.dc;
-    const entry = dc.waitForEvent('stopped');
-    await Promise.all([
-      dc.waitForEvent('initialized').then(async () => {
-        await dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: 31 }] });
-        await dc.configurationDoneRequest();
-      }),
-      dc.initializeRequest().then(() => dc.launchRequest({ program: HELLO } as DebugProtocol.LaunchRequestArguments)),
-    ]);
-    await entry;
+    await launchAndStop(dc, { program: HELLO }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: 31 }] }));
     // The user stack page below 0x600000 is demand-paged: its PTE changes when the first push faults.
     const info = await dc.dataBreakpointInfoRequest({ name: 'pte(0x5ffff8)' });
     assert.ok(info.body.dataId, info.body.description);

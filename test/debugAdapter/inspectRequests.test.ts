@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { startAdapter, writeProgram } from './adapterHarness';
-import type { Harness, Transport } from './adapterHarness';
+import { adapterPerTest, writeProgram } from './adapterHarness';
+import type { Transport } from './adapterHarness';
 
 // Bare metal at 0x1000, paging off, 64 MiB: gva = gpa = mpa.
 const PROGRAM = `.org 0x1000
@@ -65,13 +65,7 @@ const bytesOf = (data: string | undefined): number[] => [...Buffer.from(data ?? 
 for (const transport of ['stdio', 'socket'] as Transport[]) {
   describe(`inspection requests over ${transport}`, function () {
     this.timeout(30_000);
-    let h: Harness;
-    beforeEach(async () => {
-      h = await startAdapter(transport);
-    });
-    afterEach(async () => {
-      await h.stop();
-    });
+    const h = adapterPerTest(transport);
 
     it('announces the inspection capabilities', async () => {
       const r = await h.dc.initializeRequest(INIT);

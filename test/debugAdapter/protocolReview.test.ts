@@ -6,8 +6,7 @@
 import { strict as assert } from 'node:assert';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmemDebugSession } from '../../src/debugAdapter/session';
-import { act, launchAndStop, startAdapter, topFrame, writeProgram } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { act, adapterPerTest, launchAndStop, topFrame, writeProgram } from './adapterHarness';
 
 const PROGRAM = `.org 0x1000
 _start:
@@ -124,13 +123,7 @@ describe('DAP conformance', function () {
 
 describe('DAP restart', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   it('keeps the client’s breakpoint ids across a restart, and says the run continued', async () => {
     const program = writeProgram('p.s', PROGRAM);

@@ -5,8 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { ContextWire, EventsWire, StatisticsWire, TableRootWire, TablePayloadWire, TranslationWire } from '../../src/debugAdapter/viewsProtocol';
-import { act, launchAndStop, ROOT, startAdapter, topFrame } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { act, adapterPerTest, launchAndStop, ROOT, topFrame } from './adapterHarness';
 
 const HELLO = join(ROOT, 'examples/hello.s');
 const PV_HELLO = join(ROOT, 'examples/pv-hello.s');
@@ -16,13 +15,7 @@ const TWO_PROCESSES = join(ROOT, 'examples/two-processes.s');
 
 describe('views requests in every scenario', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   async function view<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
     return (await h.dc.customRequest(command, args)).body as T;

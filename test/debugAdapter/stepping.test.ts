@@ -5,8 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { act, evaluate, launchAndStop, ROOT, startAdapter, topFrame, writeProgram } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { act, adapterPerTest, evaluate, launchAndStop, ROOT, topFrame, writeProgram } from './adapterHarness';
 
 // busy runs 3 × 500,000 instructions; sum(n) = n + (n-1) + ... + 0, recursively.
 const FAST = `.org 0x1000
@@ -81,13 +80,7 @@ const DEMAND = join(ROOT, 'examples/demand-paging.s');
 
 describe('stepping at engine speed', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   async function stopAtLine(program: string, line: number, condition?: string): Promise<void> {
     await launchAndStop(h.dc, { program }, () => h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line, condition }] }));
@@ -187,13 +180,7 @@ describe('stepping at engine speed', function () {
 
 describe('multi-vCPU execution control', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   const counters = async (): Promise<[string, string]> => [await evaluate(h.dc, 'rbx', 1), await evaluate(h.dc, 'rcx', 2)];
 

@@ -3,8 +3,7 @@
 import { strict as assert } from 'node:assert';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { startAdapter, writeProgram } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { act, adapterPerTest, writeProgram } from './adapterHarness';
 
 // Lines:   1 .org, 2 _start, 3 mov rsp, 4 mov rax 1, 5 call, 6 call, 7 mov al, 8 out, 9 hlt-ish exit…
 const CALLS = `.org 0x1000
@@ -21,12 +20,6 @@ add3:
     ret
 `;
 
-async function act(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await request;
-  return stopped;
-}
-
 async function where(dc: DebugClient): Promise<{ line: number; rax: string }> {
   const f = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
   const rax = (await dc.evaluateRequest({ expression: 'rax', frameId: f.id, context: 'watch' })).body.result;
@@ -35,13 +28,7 @@ async function where(dc: DebugClient): Promise<{ line: number; rax: string }> {
 
 describe('time travel over DAP', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   it('steps back by line and by instruction, and reverse-continues to the previous breakpoint hit', async () => {
     const dc = h.dc;

@@ -4,8 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { ContextWire, EventsWire, StatisticsWire } from '../../src/debugAdapter/viewsProtocol';
-import { act, launchAndStop, ROOT, startAdapter, topFrame } from './adapterHarness';
-import type { Harness } from './adapterHarness';
+import { act, adapterPerTest, launchAndStop, ROOT, topFrame } from './adapterHarness';
 
 const DEMAND = join(ROOT, 'examples/demand-paging.s');
 const STORE_LINE = 30;
@@ -13,13 +12,7 @@ const AFTER_STORE = 31;
 
 describe('time travel rewinds the views', function () {
   this.timeout(30_000);
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startAdapter('stdio');
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  const h = adapterPerTest();
 
   const events = async (): Promise<EventsWire> => (await h.dc.customRequest('vmem/events', { limit: 1000 })).body as EventsWire;
   const stats = async (): Promise<StatisticsWire> => (await h.dc.customRequest('vmem/statistics', {})).body as StatisticsWire;

@@ -2,6 +2,7 @@
 // shell and CSP the extension serves (src/extension/webviews/html.ts), from a loopback HTTP
 // server standing in for the webview resource origin. A stub acquireVsCodeApi records what the
 // page posts; tests post host messages with window.postMessage, as VS Code does.
+import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -167,6 +168,41 @@ export class Harness {
     await this.browser.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+export interface SuiteViews {
+  /** Opens a page, as Harness.open does; the hooks check and close it after the test. */
+  open: Harness['open'];
+  screenshot: Harness['screenshot'];
+  /** The first match's rendered text in the last opened page, white space folded. */
+  text(selector: string): Promise<string>;
+}
+
+/**
+ * The hooks every browser describe needs, so each checks the same: one Chromium for the suite,
+ * and after each test a screenshot if it failed (`failedPrefix` + title), no CSP violation or
+ * page error, and the page closed. Call inside describe().
+ */
+export function browserSuite(failedPrefix: string): SuiteViews {
+  let harness: Harness | undefined;
+  let view: OpenedView | undefined;
+  before(async () => {
+    harness = await Harness.start();
+  });
+  after(async () => harness?.stop());
+  afterEach(async function () {
+    if (!view) return;
+    const opened = view;
+    view = undefined; // a later test that fails before it opens a page must not re-check this one
+    if (this.currentTest?.state === 'failed') await harness!.screenshot(opened, `${failedPrefix}${this.currentTest.title.replace(/\W+/g, '-')}`);
+    assert.deepEqual(await opened.problems(), [], 'no CSP violations or page errors');
+    await opened.page.close();
+  });
+  return {
+    open: async (...args) => (view = await harness!.open(...args)),
+    screenshot: (opened, name) => harness!.screenshot(opened, name),
+    text: async (selector) => (await view!.page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim(),
+  };
 }
 
 /** A fixture from test/webview/fixtures (real adapter payloads; see generate.js there). */

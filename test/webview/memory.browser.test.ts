@@ -1,7 +1,7 @@
 // The Machine Memory webview in Chromium with the adapter's real frame maps: legend counts, hover
 // details, click and keyboard to open a frame, the viewport it asks for, changed frames, escaping.
 import * as assert from 'node:assert/strict';
-import { Harness, fixture } from './harness';
+import { browserSuite, fixture } from './harness';
 import type { OpenedView } from './harness';
 import type { FrameMapWire } from '../../src/debugAdapter/viewsProtocol';
 import type { FrameMapMessage } from '../../src/webview/shared/messages';
@@ -20,22 +20,9 @@ function message(map: FrameMapWire, stopCount = 1, fromMpn = 0, toMpn = map.tota
 
 describe('webview: Machine Memory (Chromium)', function () {
   this.timeout(60_000);
-  let harness: Harness;
+  const harness = browserSuite('FAILED-memory-');
+  const text = harness.text;
   let view: OpenedView;
-
-  before(async () => {
-    harness = await Harness.start();
-  });
-  after(async () => harness?.stop());
-  afterEach(async function () {
-    if (view) {
-      if (this.currentTest?.state === 'failed') await harness.screenshot(view, `FAILED-memory-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      assert.deepEqual(await view.problems(), [], 'no CSP violations or page errors');
-      await view.page.close();
-    }
-  });
-
-  const text = async (selector: string): Promise<string> => (await view.page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
   const columns = async (): Promise<number> => view.page.evaluate<number>(`(() => { const w = document.querySelector('.map-scroll').clientWidth; let c = 1; const fit = Math.floor((w - ${GUTTER}) / ${CELL}); while (c * 2 <= fit && c < 512) c *= 2; return c; })()`);
 
   it('shows the census as a legend and the totals', async () => {

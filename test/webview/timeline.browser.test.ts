@@ -1,7 +1,7 @@
 // The Event Timeline webview in Chromium with a real event log: the series and their counts, the
 // stop marks, bucket selection by mouse and keyboard, the event list, escaping, and a clean CSP.
 import * as assert from 'node:assert/strict';
-import { Harness, fixture } from './harness';
+import { browserSuite, fixture } from './harness';
 import type { OpenedView } from './harness';
 import type { EventsWire, StatisticsWire } from '../../src/debugAdapter/viewsProtocol';
 import type { EventsMessage } from '../../src/webview/shared/messages';
@@ -19,22 +19,9 @@ function message(events: EventsWire, reset = true): EventsMessage {
 
 describe('webview: Event Timeline (Chromium)', function () {
   this.timeout(60_000);
-  let harness: Harness;
+  const harness = browserSuite('FAILED-timeline-');
+  const text = harness.text;
   let view: OpenedView;
-
-  before(async () => {
-    harness = await Harness.start();
-  });
-  after(async () => harness?.stop());
-  afterEach(async function () {
-    if (view) {
-      if (this.currentTest?.state === 'failed') await harness.screenshot(view, `FAILED-timeline-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      assert.deepEqual(await view.problems(), [], 'no CSP violations or page errors');
-      await view.page.close();
-    }
-  });
-
-  const text = async (selector: string): Promise<string> => (await view.page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
 
   it('plots every captured event once, by series, with the stops marked', async () => {
     view = await harness.open('timeline');

@@ -1,7 +1,7 @@
 // The Address Translation webview in Chromium, fed the adapter's real payloads: what it draws
 // for each mode, the changed marks after a second stop, keyboard use, escaping, and a clean CSP.
 import * as assert from 'node:assert/strict';
-import { Harness, fixture } from './harness';
+import { browserSuite, fixture } from './harness';
 import type { OpenedView } from './harness';
 import type { TranslationMessage, TlbTagWire, StopRef } from '../../src/webview/shared/messages';
 import type { TlbWire, TranslationWire } from '../../src/debugAdapter/viewsProtocol';
@@ -32,22 +32,9 @@ export function message(walk: TranslationWire, tlb: TlbWire | undefined, stopCou
 
 describe('webview: Address Translation (Chromium)', function () {
   this.timeout(60_000);
-  let harness: Harness;
+  const harness = browserSuite('FAILED-');
+  const text = harness.text;
   let view: OpenedView;
-
-  before(async () => {
-    harness = await Harness.start();
-  });
-  after(async () => harness?.stop());
-  afterEach(async function () {
-    if (view) {
-      if (this.currentTest?.state === 'failed') await harness.screenshot(view, `FAILED-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      assert.deepEqual(await view.problems(), [], 'no CSP violations or page errors');
-      await view.page.close();
-    }
-  });
-
-  const text = async (selector: string): Promise<string> => (await view.page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
 
   it('says there is no session, then running', async () => {
     view = await harness.open('translation');

@@ -6,7 +6,8 @@ import { hasType, isMemoryReference } from '../../webview/shared/messages';
 import type { MemoryHostMessage, MemoryIntent, MemoryViewState } from '../../webview/shared/messages';
 import { PanelChannel, createPanel, preparePanel } from './panelHost';
 import type { PanelSpec } from './panelHost';
-import { failureMessage, idlePhase, stopRef } from './stopRef';
+import { failureMessage, stopRef } from './stopRef';
+import { StopFollower } from './stopFollower';
 import { openMemoryReference } from './memoryDocument';
 
 export const MEMORY_SPEC: PanelSpec = {
@@ -30,8 +31,8 @@ function isIntent(m: unknown): m is MemoryIntent {
 export class MemoryPanel implements vscode.Disposable {
   private range = FIRST_RANGE;
   private readonly channel: PanelChannel<MemoryHostMessage, MemoryIntent>;
+  private readonly follower: StopFollower;
   private readonly disposables: vscode.Disposable[] = [];
-  private generation = 0;
   private disposed = false;
 
   static create(context: vscode.ExtensionContext, sessions: VmemSessions, onDispose: () => void): MemoryPanel {
@@ -46,23 +47,14 @@ export class MemoryPanel implements vscode.Disposable {
 
   private constructor(readonly panel: vscode.WebviewPanel, private readonly sessions: VmemSessions, onDispose: () => void) {
     this.channel = new PanelChannel(panel, isIntent, (i) => this.onIntent(i));
-    this.disposables.push(
-      this.channel,
-      sessions.onDidStop(() => this.refresh()),
-      sessions.onDidChangeSelection(() => this.refresh()),
-      sessions.onDidResume(() => {
-        this.generation++;
-        this.channel.post({ type: 'phase', phase: 'running' });
-      }),
-      sessions.onDidEnd(() => {
-        this.generation++;
-        this.channel.post(idlePhase(sessions));
-      }),
-      panel.onDidDispose(() => {
+    this.follower = new StopFollower(panel, sessions, (m) => this.channel.post(m), {
+      refresh: () => void this.refresh(),
+      closed: () => {
         this.dispose();
         onDispose();
-      }),
-    );
+      },
+    });
+    this.disposables.push(this.channel, this.follower);
   }
 
   private onIntent(i: MemoryIntent): void {
@@ -74,20 +66,15 @@ export class MemoryPanel implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
-    if (this.disposed) return;
-    const generation = ++this.generation;
-    const st = this.sessions.state;
-    if (!st) {
-      this.channel.post(idlePhase(this.sessions));
-      return;
-    }
+    const refresh = this.follower.begin();
+    if (!refresh) return;
     const { fromMpn, toMpn } = this.range;
     try {
       const map = await this.sessions.request('vmem/frameMap', { fromMpn, toMpn });
-      if (generation !== this.generation || this.disposed) return;
-      this.channel.post({ type: 'frameMap', stop: stopRef(this.sessions, st), fromMpn, toMpn: Math.min(toMpn, map.total), map });
+      if (!refresh.current()) return;
+      this.channel.post({ type: 'frameMap', stop: stopRef(this.sessions, refresh.st), fromMpn, toMpn: Math.min(toMpn, map.total), map });
     } catch (e) {
-      if (generation !== this.generation) return;
+      if (!refresh.current()) return;
       const message = failureMessage(e);
       if (message !== undefined) this.channel.post({ type: 'phase', phase: 'error', message });
     }

@@ -11,7 +11,8 @@ import type {
 import type { WalkAccess } from '../../engine/mmu/walkRecord';
 import { PanelChannel, createPanel, preparePanel } from './panelHost';
 import type { PanelSpec } from './panelHost';
-import { failureMessage, idlePhase, stopRef } from './stopRef';
+import { failureMessage, stopRef } from './stopRef';
+import { StopFollower } from './stopFollower';
 import { openMemoryReference } from './memoryDocument';
 import { AnswerHistory } from './answerHistory';
 
@@ -44,10 +45,9 @@ export class TranslationPanel implements vscode.Disposable {
   private access: WalkAccess = 'read';
   private user = false;
   private readonly channel: PanelChannel<TranslationHostMessage, TranslationIntent>;
+  private readonly follower: StopFollower;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly history = new AnswerHistory<Answer>();
-  /** Bumped per refresh: an answer to an older refresh is dropped. */
-  private generation = 0;
   private disposed = false;
 
   static create(context: vscode.ExtensionContext, sessions: VmemSessions, onDispose: () => void): TranslationPanel {
@@ -74,24 +74,15 @@ export class TranslationPanel implements vscode.Disposable {
       this.user = restored.query.user === true;
     }
     this.channel = new PanelChannel(panel, isIntent, (i) => this.onIntent(i));
-    this.disposables.push(
-      this.channel,
-      sessions.onDidStop(() => this.refresh()),
-      sessions.onDidChangeSelection(() => this.refresh()),
-      sessions.onDidResume(() => {
-        this.generation++;
-        this.channel.post({ type: 'phase', phase: 'running' });
-      }),
-      sessions.onDidEnd(() => {
-        this.generation++;
-        this.history.clear();
-        this.channel.post(idlePhase(sessions));
-      }),
-      panel.onDidDispose(() => {
+    this.follower = new StopFollower(panel, sessions, (m) => this.channel.post(m), {
+      refresh: () => void this.refresh(),
+      ended: () => this.history.clear(),
+      closed: () => {
         this.dispose();
         onDispose();
-      }),
-    );
+      },
+    });
+    this.disposables.push(this.channel, this.follower);
   }
 
   /** Shows `gva` (a command, a tree entry, an event, a console link) or, without one, follows the stop again. */
@@ -136,13 +127,9 @@ export class TranslationPanel implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
-    if (this.disposed) return;
-    const generation = ++this.generation;
-    const st = this.sessions.state;
-    if (!st) {
-      this.channel.post(idlePhase(this.sessions));
-      return;
-    }
+    const refresh = this.follower.begin();
+    if (!refresh) return;
+    const { st } = refresh;
     const stop = stopRef(this.sessions, st);
     const gva = this.gva ?? st.focusAddress;
     // Following the stop, walk the address the way the vCPU touched it (a fetch fault as a fetch).
@@ -157,7 +144,7 @@ export class TranslationPanel implements vscode.Disposable {
         this.sessions.request('vmem/walk', { vm: st.vm, vcpu: st.vcpu, gva, access: this.access, user: this.user }),
         this.sessions.request('vmem/tlb', { vm: st.vm, vcpu: st.vcpu }).then((t) => t, () => undefined),
       ]);
-      if (generation !== this.generation || this.disposed) return;
+      if (!refresh.current()) return;
       let tlbTag: TlbTagWire | null = null;
       if (tlb) {
         const { entries: _entries, ...tag } = tlb;
@@ -170,7 +157,7 @@ export class TranslationPanel implements vscode.Disposable {
         previous: previous ? { stopCount: previous.stopCount, walk: previous.value.walk, tlbTag: previous.value.tlbTag } : undefined,
       });
     } catch (e) {
-      if (generation !== this.generation) return;
+      if (!refresh.current()) return;
       const message = failureMessage(e);
       if (message !== undefined) this.channel.post({ type: 'translationError', stop, query, message });
     }
