@@ -10,6 +10,12 @@ _start:
     WRITE_MSR MSR_TIMER_PERIOD, TIMER_PERIOD ; preemption: vector 32 every TIMER_PERIOD instructions
     KPRINT msg_boot
     KPRINT msg_paging           ; which paging variant this is (paging32.s / paging64.s)
+.if GUEST_SWAP
+    call swap_init              ; swap.s: find the guest disk
+.endif
+.if BALLOON
+    call balloon_init           ; balloon.s: load the driver now, or say when it will load
+.endif
     jmp start_first_process
 
 msg_boot: .asciz "kernel: booted, "

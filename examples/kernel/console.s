@@ -47,6 +47,35 @@ kput_hex:
     pop rbx
     ret
 
+; kput_dec: print rax in decimal (counts read better that way).
+kput_dec:
+    push rcx
+    push rdx
+    push rbx
+    mov rbx, rsp                ; digits go below rbx, last digit first
+    sub rsp, 24
+    mov rsi, rbx
+    mov ecx, 10
+.digit:
+    xor edx, edx
+    div rcx                     ; rax = value / 10, rdx = the next digit
+    add dl, '0'
+    dec rsi
+    mov [rsi], dl
+    test rax, rax
+    jnz .digit
+.print:
+    mov al, [rsi]
+    out PORT_CONSOLE, al
+    inc rsi
+    cmp rsi, rbx
+    jb .print
+    mov rsp, rbx
+    pop rbx
+    pop rdx
+    pop rcx
+    ret
+
 ; kput_proc: print "process X: " for the process table entry at r12.
 kput_proc:
     KPRINT msg_process

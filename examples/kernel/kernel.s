@@ -31,6 +31,9 @@
 
 .include "layout.s"
 .include "macros.s"
+.if PV && GUEST_SWAP
+.error "GUEST_SWAP=1 needs PV=0: a paravirtual kernel's PTEs hold machine frames, and it has no m2p table to find the guest page to write out"
+.endif
 
 .org KERNEL_BASE
 .entry _start
@@ -47,5 +50,12 @@
 .include "pagefault.s"
 .include "frames.s"
 .include "console.s"
+.include "time.s"
+.if BALLOON
+.include "balloon.s"        ; the balloon driver (docs/overcommit/balloon.md)
+.endif
+.if GUEST_SWAP
+.include "swap.s"           ; the guest's own swapper (docs/overcommit/guest-swap.md)
+.endif
 
 .include "ulib.s"

@@ -30,6 +30,29 @@
 .ifndef ULIB_PHYS
 .equ ULIB_PHYS, 0x7f0000        ; guest-physical address of the user library page
 .endif
+.ifndef FRAME_POOL_PAGES
+.equ FRAME_POOL_PAGES, 512      ; frames the allocator manages: "the guest's memory" (at most 512)
+.endif
+; The balloon driver (balloon.s, docs/overcommit/balloon.md):
+.ifndef BALLOON
+.equ BALLOON, 0                 ; 1: load the balloon driver
+.endif
+.ifndef BALLOON_DISABLED
+.equ BALLOON_DISABLED, 0        ; 1: the driver loads but is disabled by the administrator
+.endif
+.ifndef BALLOON_LOAD_DELAY
+.equ BALLOON_LOAD_DELAY, 0      ; seconds after boot before the driver loads (0: at boot)
+.endif
+.ifndef BALLOON_MAX_PERCENT
+.equ BALLOON_MAX_PERCENT, 65    ; the guest's cap on the balloon, % of its memory (ESX Mem.CtlMaxPercent)
+.endif
+; The guest's own swapper (swap.s, docs/overcommit/guest-swap.md):
+.ifndef GUEST_SWAP
+.equ GUEST_SWAP, 0              ; 1: when the allocator runs dry, page user pages out to the guest disk
+.endif
+.ifndef SWAP_SLOTS
+.equ SWAP_SLOTS, 1024           ; slots of the guest disk the swapper uses (at most the disk's size)
+.endif
 
 ; --- kernel placement ---
 .equ KERNEL_BASE, 0x10000
@@ -37,7 +60,10 @@
 .equ PT_AREA, 0x100000
 .equ PT_AREA_STRIDE, 0x10000
 .equ FRAME_POOL, 0x200000
-.equ FRAME_POOL_END, 0x400000
+.equ FRAME_POOL_END, FRAME_POOL + FRAME_POOL_PAGES * 0x1000
+.if FRAME_POOL_PAGES < 1 || FRAME_POOL_END > 0x400000
+.error "FRAME_POOL_PAGES must be 1..512: the pool lies in the kernel's 1:1 map below 4 MiB"
+.endif
 .equ USER_IMAGE_STRIDE, 0x100000
 .equ PAGE_SIZE, 0x1000
 
@@ -57,7 +83,10 @@
 .equ PTE_P, 0x1                 ; present
 .equ PTE_RW, 0x2                ; writable
 .equ PTE_US, 0x4                ; user may access
+.equ PTE_A, 0x20                 ; accessed: the MMU sets it on a walk that uses the entry
 .equ PTE_PS, 0x80               ; large page (in a directory entry)
+.equ PTE_SWAPPED, 0x200         ; software bit 9 in a NOT-present PTE: the page is on the guest disk,
+                                ; its slot in bits 12 and up (as Linux keeps a swap entry in the PTE)
 .equ PTE_USER_RW, PTE_P | PTE_RW | PTE_US
 .equ PTE_USER_RO, PTE_P | PTE_US
 .equ PTE_KERNEL_LARGE, PTE_P | PTE_RW | PTE_PS   ; supervisor-only: user code cannot touch it
@@ -78,6 +107,13 @@
 .equ MSR_TIMER_PERIOD, 0x40000101
 .equ PORT_CONSOLE, 0xe9
 .equ PORT_EXIT, 0xf4
+
+; --- time: a simulated second is CYCLES_PER_SECOND cycles (the machine's 1 MHz clock); the timer
+; ticks every TIMER_PERIOD instructions, so the kernel counts HZ ticks to a second (Linux's jiffies).
+; Time the VM spends waiting (stall cycles) is not seen by its timer: the guest's seconds are
+; seconds of its own running. ---
+.equ CYCLES_PER_SECOND, 1000000
+.equ HZ, CYCLES_PER_SECOND / TIMER_PERIOD
 
 ; --- selectors the CPU pushes and iretq checks ---
 .equ USER_CS, 0x1b

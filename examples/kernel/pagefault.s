@@ -10,6 +10,13 @@ page_fault_handler:
     call in_demand_region
     test eax, eax
     jz .violation
+.if GUEST_SWAP
+    mov rdi, r12
+    mov rsi, cr2
+    call get_pte
+    test eax, PTE_SWAPPED
+    jnz swap_in_fault           ; swap.s: the page is on the guest disk
+.endif
     call alloc_frame
     test rax, rax
     jz .out_of_memory

@@ -62,6 +62,9 @@ start_first_process:
 ; timer_handler: the running process's time slice is over; let the next one run.
 timer_handler:
     call save_context
+.if BALLOON
+    call kernel_tick            ; time.s: seconds for the balloon driver's poll
+.endif
     jmp schedule
 
 ; kill_current: the current process is gone (exit, fault); never return to it.
@@ -85,6 +88,9 @@ schedule:
     dec ecx
     jnz .next
     KPRINT msg_all_exited
+.if GUEST_SWAP
+    call swap_report            ; swap.s: what the swapper did
+.endif
     mov al, 0
     out PORT_EXIT, al           ; status 0: the machine stops here
 

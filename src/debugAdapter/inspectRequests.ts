@@ -15,7 +15,7 @@ import {
   scopesFor, setRegister, statisticsPayload, tableEntries, tableRoots, tlbPayload, toJson, walkPayload, writeMemoryRef,
 } from './inspect';
 import type { InspectTarget, InspectVariable, MemoryRef, TableKind } from './inspect';
-import type { FrameMapWire, ViewRequestName, ViewRequests } from './viewsProtocol';
+import type { FrameMapWire, ShowTranslationWire, ViewRequestName, ViewRequests } from './viewsProtocol';
 import type { WalkAccess } from '../engine/mmu/walkRecord';
 import type { PagingMode } from '../engine/mmu/pagingMode';
 
@@ -46,6 +46,11 @@ interface Container {
   settable: 'registers' | 'rflags' | null;
   variables: InspectVariable[];
 }
+
+/** A variable whose value is a guest-virtual address (package.json's debug/variables/context `when`). */
+export const GVA_MENU_CONTEXT = 'gva';
+/** VS Code's extension of DAP's Variable: the value of the variable's menu context key. */
+type VariableWithMenuContext = DebugProtocol.Variable & { __vscodeVariableMenuContext?: string };
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 /** The views' VM ids are 1-based (inspect/target.ts); absent means the first. */
@@ -185,6 +190,8 @@ export class InspectRequests {
         variablesReference: x.children?.length ? this.handles.create({ threadId: c.threadId, settable, variables: x.children }) : 0,
       };
       if (x.children?.length) out.namedVariables = x.children.length;
+      // VS Code's context key debugProtocolVariableMenuContext: "VMem: Show Address Translation" on gva values.
+      if (x.memoryReference?.startsWith('gva:')) (out as VariableWithMenuContext).__vscodeVariableMenuContext = GVA_MENU_CONTEXT;
       if (!c.settable && !settable) out.presentationHint = { attributes: ['readOnly'] };
       return out;
     });
@@ -213,7 +220,13 @@ export class InspectRequests {
   evaluate(expression: string, context: string | undefined, frameId: number | undefined): DebugProtocol.EvaluateResponse['body'] {
     const threadId = this.threadOfFrame(frameId);
     if (context === 'repl' && isCommand(expression)) {
-      return { result: runConsole(this.target, this.place(threadId), expression).text, variablesReference: 0 };
+      const place = this.place(threadId);
+      const r = runConsole(this.target, place, expression);
+      if (r.translation) {
+        const body: ShowTranslationWire = { ...place, gva: hex(r.translation.gva), access: r.translation.access, user: r.translation.user };
+        this.send(new Event('vmem/showTranslation', body));
+      }
+      return { result: r.text, variablesReference: 0 };
     }
     const value = this.rt.evaluate(expression.trim(), threadId);
     const body: DebugProtocol.EvaluateResponse['body'] = { result: formatValue(value), variablesReference: 0 };

@@ -135,8 +135,21 @@ export interface ViewRequests {
 
 export type ViewRequestName = keyof ViewRequests;
 
+/** `translate <gva>` in the Debug Console: the client opens its Address Translation view on this walk. */
+export interface ShowTranslationWire {
+  /** The vCPU the console line was evaluated on (the frame's thread). */
+  vm: number;
+  vcpu: number;
+  /** 0x gva, the 64-bit pattern. */
+  gva: string;
+  access: WalkAccess;
+  user: boolean;
+}
+
 /** Custom events the adapter sends. */
 export interface ViewEvents {
   /** At every stop and at most every 500 ms while running. */
   'vmem/statistics': StatisticsWire;
+  /** After a Debug Console `translate` (alias `xlat`), before its evaluate response. */
+  'vmem/showTranslation': ShowTranslationWire;
 }

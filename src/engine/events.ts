@@ -2,6 +2,7 @@
 // Emitters test `bus.wants[kind]` before building an event, so an event nobody listens to
 // costs one property read. 64-bit guest values are bigint here: events are off the hot path
 // and must be exact.
+import type { ReclaimState } from './memory/overcommit/policy/reclaimState';
 
 export interface EventStamp {
   /** Instructions retired by the VM when the event happened. */
@@ -70,7 +71,19 @@ export type EngineEvent = EventStamp &
     | { kind: 'shadow-sync'; cause: string; gva?: bigint; entriesChanged: number }
     | { kind: 'invept'; type: number; eptp?: bigint; entriesRemoved: number }
     | { kind: 'invvpid'; type: number; vpid?: number; gva?: bigint; entriesRemoved: number }
+    // Memory overcommitment (docs/overcommit/*.md). `by`: who pages — the hypervisor's swapper or
+    // the guest's own; `victim`: how the page was chosen.
+    | { kind: 'swap-out'; ppn: number; slot: number; by: 'vmm' | 'guest'; victim: SwapVictim }
+    | { kind: 'swap-in'; ppn: number; slot: number; by: 'vmm' | 'guest'; latency: number; cause: string }
+    | { kind: 'double-paging'; ppn: number; slot: number; description: string }
+    | { kind: 'balloon'; action: 'inflate' | 'deflate' | 'pop' | 'target'; pages: number; ppn?: number; size: number; target: number }
+    | { kind: 'page-shared'; ppn: number; mpn: number; refs: number; zero: boolean }
+    | { kind: 'cow-break'; ppn: number; gva?: bigint; oldMpn: number; newMpn: number; refsLeft: number }
+    | { kind: 'reclaim-state'; from: ReclaimState; to: ReclaimState; freePercent: number }
   );
+
+/** How a swapped-out page was chosen (hypervisorSwap.ts / victims.ts; 'guest': the guest's own swapper). */
+export type SwapVictim = 'random' | 'clock' | 'lru' | 'guest';
 
 export type EventKind = EngineEvent['kind'];
 export type EventOf<K extends EventKind> = Extract<EngineEvent, { kind: K }>;
@@ -82,6 +95,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'page-fault', 'exception', 'interrupt', 'invlpg', 'invpcid', 'cr3-write', 'cr-write', 'msr-write',
   'tlb-flush', 'tlb-miss', 'halt', 'console', 'io', 'stop',
   'vm-exit', 'ept-violation', 'ept-misconfig', 'hypercall', 'pt-write', 'shadow-sync', 'invept', 'invvpid',
+  'swap-out', 'swap-in', 'double-paging', 'balloon', 'page-shared', 'cow-break', 'reclaim-state',
 ];
 
 type Listener = (e: EngineEvent) => void;

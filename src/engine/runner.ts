@@ -12,6 +12,8 @@ import { createVirtualVm } from './vmm/virtualVm';
 import type { VirtualVmOptions } from './vmm/virtualVm';
 import type { Monitor } from './vmm/monitor';
 import { auditMachine } from './vmm/audit';
+import { attachGuestDevices } from './memory/overcommit/guestDevices';
+import type { GuestDeviceOptions, GuestDevices } from './memory/overcommit/guestDevices';
 
 export type ExitReason = 'halted' | 'shutdown' | 'triple-fault' | 'max-steps' | 'error';
 
@@ -32,6 +34,8 @@ export interface RunOptions extends NativeVmOptions {
   audit?: boolean;
   /** Instructions between audits (default 1: after every instruction). */
   auditEvery?: number;
+  /** The balloon and the guest disk (both attached unless false; docs/overcommit/balloon.md). */
+  devices?: GuestDeviceOptions;
 }
 
 export interface RunSummary extends StatisticsSnapshot {
@@ -54,6 +58,8 @@ export interface StartedProgram {
   /** The host, for the hypervisor's modes (null in native mode). */
   machine: Machine | null;
   monitor: Monitor | null;
+  /** The VM's balloon and guest disk. */
+  devices: GuestDevices;
 }
 
 export function startProgram(program: LoadedProgram, options: RunOptions = {}): StartedProgram {
@@ -62,7 +68,11 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
   let machine: Machine | null = null;
   let monitor: Monitor | null = null;
   let modeStats: (() => Record<string, number>) | null = null;
-  if (mode === 'native') vm = createNativeVm(options).vm;
+  let devices: GuestDevices;
+  if (mode === 'native') {
+    vm = createNativeVm(options).vm;
+    devices = attachGuestDevices(vm, null, options.devices);
+  }
   else {
     const guestBytes = options.memoryBytes ?? 64 * 1024 * 1024;
     machine = new Machine({
@@ -74,11 +84,12 @@ export function startProgram(program: LoadedProgram, options: RunOptions = {}): 
     monitor = v.monitor;
     const inst = v.instance;
     if (inst.stats) modeStats = () => inst.stats!();
+    devices = attachGuestDevices(vm, { machine, p2m: v.p2m }, options.devices);
   }
   const entry = program.entry ?? program.segments[0]?.address ?? 0;
   vm.load(program.segments, entry);
   const stats = new Statistics(vm, monitor, modeStats);
-  return { vm, stats, machine, monitor };
+  return { vm, stats, machine, monitor, devices };
 }
 
 export function runProgram(program: LoadedProgram, options: RunOptions = {}): RunSummary {

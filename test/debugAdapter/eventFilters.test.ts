@@ -44,6 +44,22 @@ describe('event breakpoints and data breakpoints (DebugClient over stdio)', func
     });
   }
 
+  it('in the console a register means the register, an event field the stop event', async () => {
+    const dc = h.dc;
+    const ev = await launchAndStop(dc, { program: join(ROOT, 'examples/two-processes.s'), mode: 'shadow' }, () =>
+      dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'pf-hidden' }] }),
+    );
+    const frameId = ev.body.threadId! * 1000;
+    const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+    const fields = (info.body.details as { fields: Record<string, string> }).fields;
+    const scopes = await dc.scopesRequest({ frameId });
+    const regs = await dc.variablesRequest({ variablesReference: scopes.body.scopes[0].variablesReference });
+    const rip = BigInt(regs.body.variables.find((v) => v.name === 'rip')!.value);
+    const value = async (expression: string): Promise<bigint> => BigInt((await dc.evaluateRequest({ expression, frameId, context: 'repl' })).body.result.split(/\s/)[0]);
+    assert.equal(await value('rip'), rip, 'rip is the register VARIABLES shows');
+    assert.equal(await value('gva'), BigInt(fields.gva), 'gva is the fault address of the stop event');
+  });
+
   it('a data breakpoint on a PTE stops when the entry changes', async () => {
     const dc = h.dc;
     await launchAndStop(dc, { program: HELLO }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: 31 }] }));

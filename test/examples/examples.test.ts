@@ -7,7 +7,7 @@ import { assemble } from '../../src/engine/isa/assembler';
 import { runProgram } from '../../src/engine/runner';
 import type { RunSummary } from '../../src/engine/runner';
 import { nodeFileProvider } from '../../src/cli/nodeFileProvider';
-import { EXAMPLE_CONFIGS, checkRun, parseExpectations, parseModes, parseVariants } from './expectations';
+import { EXAMPLE_CONFIGS, checkRun, parseBalloonTargets, parseExpectations, parseModes, parseVariants } from './expectations';
 import { availableModes } from '../../src/engine/vmm/modes';
 import type { MemoryMode } from '../../src/engine/vm';
 import type { Variant } from './expectations';
@@ -20,13 +20,17 @@ function exampleFiles(): string[] {
   return readdirSync(EXAMPLES).filter((f) => f.endsWith('.s')).sort();
 }
 
-function run(file: string, variant: Variant, config: string): RunSummary {
+function run(file: string, variant: Variant, config: string, source: string): RunSummary {
   const c = EXAMPLE_CONFIGS[config];
+  const schedule = parseBalloonTargets(source);
   const result = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: variant.defines });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   assert.ok(result.ok, `${file} does not assemble:\n` + errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
   // The MMU audit runs throughout (every 500 instructions, to keep the suite quick).
-  return runProgram(result, { maxSteps: MAX_STEPS, mode: c.mode as MemoryMode, modeOptions: c.modeOptions, audit: true, auditEvery: 500 });
+  return runProgram(result, {
+    maxSteps: MAX_STEPS, mode: c.mode as MemoryMode, modeOptions: c.modeOptions, audit: true, auditEvery: 500,
+    devices: schedule ? { balloon: { schedule } } : undefined,
+  });
 }
 
 /** Console output of the first mode run per (file, variant): every other mode must match it. */
@@ -50,7 +54,7 @@ describe('examples', () => {
         if (!expectations) continue;
         const name = `${file} [${[variant.label, mode].filter(Boolean).join(', ')}]`;
         it(`${name} meets its expectations`, () => {
-          const summary = run(file, variant, mode);
+          const summary = run(file, variant, mode, source);
           const problems = checkRun(expectations, summary);
           assert.deepEqual(problems, [], `${name}:\n  ${problems.join('\n  ')}\n--- console ---\n${summary.console}`);
           // Fidelity: the guest's output does not depend on how its memory is virtualized.

@@ -7,6 +7,8 @@
 //                               expect-console[32]: … applies only where a define has value 32
 //   ; modes: native shadow nested     the memory modes it runs in (default: native, shadow,
 //                               nested — those built in); expect-min[shadow]: … applies to one mode
+//   ; balloon-target: 0:300 2.5:100   the host's balloon targets (seconds:pages), run option
+//                               devices.balloon.schedule — the memory scheduler's stand-in
 import type { RunOptions, RunSummary } from '../../src/engine/runner';
 
 export type CounterName = keyof typeof COUNTERS;
@@ -60,6 +62,19 @@ export const EXAMPLE_CONFIGS: Record<string, { mode: string; modeOptions?: RunOp
   'shadow-unsync': { mode: 'shadow', modeOptions: { shadow: { sync: 'unsync' } }, exact: false },
   'nested-2m': { mode: 'nested', modeOptions: { nested: { eptPageSize: '2m' } }, exact: true },
 };
+
+const BALLOON_TARGET_RE = /^\s*;\s*balloon-target:\s*(.*)$/m;
+
+/** The host's balloon target schedule an example declares (`; balloon-target: 0:300 2.5:100`), if any. */
+export function parseBalloonTargets(source: string): { at: number; pages: number }[] | undefined {
+  const m = BALLOON_TARGET_RE.exec(source);
+  if (!m) return undefined;
+  return m[1].trim().split(/\s+/).map((item) => {
+    const d = /^(\d+(?:\.\d+)?):(\d+)$/.exec(item);
+    if (!d) throw new Error(`balloon-target: expected SECONDS:PAGES, got '${item}'`);
+    return { at: Number(d[1]), pages: Number(d[2]) };
+  });
+}
 
 /** The memory modes an example declares (`; modes: native shadow`), or the default ones. */
 export function parseModes(source: string): string[] {

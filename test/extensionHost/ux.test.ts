@@ -44,6 +44,9 @@ describe('ux: debugging UX', function () {
   afterEach(stopAll);
 
   it('offers one dynamic configuration per mode for the open example', async () => {
+    // Every visible editor's program is offered: leave only this one (an earlier suite's stop may
+    // have left a source open in another group).
+    await vscode.commands.executeCommand('workbench.action.closeAllGroups');
     await open('sloppy-unsync.s');
     const configs = new VmemDynamicConfigurationProvider().provideDebugConfigurations();
     assert.deepEqual(configs.map((c) => c.name), [

@@ -5,64 +5,13 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TablePayloadWire, TlbWire } from '../../src/debugAdapter/viewsProtocol';
-import type { VmemExtensionApi } from '../../src/extension/extension';
-import type { StopState } from '../../src/extension/session';
 import type { EntryNode, PtNode } from '../../src/extension/views/pageTables/ptModel';
 import { rowOf } from '../../src/extension/views/pageTables/ptModel';
 import { entryRow } from '../../src/extension/views/tlb/tlbModel';
 import type { TlbNode } from '../../src/extension/views/tlb/tlbModel';
 import { waitFor, workspaceFolder } from './hostHelpers';
-
-const EXTENSION_ID = 'vmem.vmem-debugger';
-
-async function api(): Promise<VmemExtensionApi & { views: NonNullable<VmemExtensionApi['views']> }> {
-  const ext = vscode.extensions.getExtension<VmemExtensionApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
-  const a = await ext.activate();
-  assert.ok(a.views, 'the views registered');
-  return a as VmemExtensionApi & { views: NonNullable<VmemExtensionApi['views']> };
-}
-
-/** The next onDidStop matching `pred`. */
-function nextStop(a: VmemExtensionApi, pred: (s: StopState) => boolean = () => true, timeoutMs = 30_000): Promise<StopState> {
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      fail(new Error(`no matching stop in ${timeoutMs} ms`));
-    }, timeoutMs);
-    const sub = a.sessions.onDidStop((s) => {
-      if (!pred(s)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      ok(s);
-    });
-  });
-}
-
-/** Starts a session stopped on entry, arms `filters`, continues to the first stop they cause. */
-async function debugTo(a: VmemExtensionApi, config: Record<string, unknown>, filters: string[], pred: (s: StopState) => boolean): Promise<StopState> {
-  const entry = nextStop(a);
-  const ok = await vscode.debug.startDebugging(workspaceFolder(), { type: 'vmem', request: 'launch', name: 'views test', stopOnEntry: true, ...config });
-  assert.ok(ok, 'startDebugging');
-  const first = await entry;
-  await first.session.customRequest('setExceptionBreakpoints', { filters: [], filterOptions: filters.map((filterId) => ({ filterId })) });
-  const stop = nextStop(a, pred);
-  await first.session.customRequest('continue', { threadId: first.threadId });
-  return stop;
-}
-
-async function endSession(a: VmemExtensionApi): Promise<void> {
-  const s = a.sessions.session;
-  if (!s) return;
-  const ended = new Promise<void>((ok) => {
-    const sub = a.sessions.onDidEnd(() => {
-      sub.dispose();
-      ok();
-    });
-  });
-  await vscode.debug.stopDebugging(s);
-  await ended;
-}
+import { debugTo, endSession, nextStop, vmemApi } from './vmemSession';
+import type { VmemApi } from './vmemSession';
 
 const entryNodes = (nodes: PtNode[]): EntryNode[] => nodes.filter((n): n is EntryNode => n.type === 'entry');
 
@@ -78,10 +27,10 @@ async function allEntries(provider: vscode.TreeDataProvider<PtNode>, node: PtNod
 
 describe('views against a real session', function () {
   this.timeout(90_000);
-  let a: Awaited<ReturnType<typeof api>>;
+  let a: VmemApi;
 
   before(async () => {
-    a = await api();
+    a = await vmemApi();
     await vscode.commands.executeCommand('workbench.view.extension.vmem');
   });
 

@@ -4,21 +4,12 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { referenceStop } from './reference';
+import { referenceStepThenContinue, referenceStop } from './reference';
+import { hexPattern, ungrouped } from './text';
 import type { ReferenceStop } from './reference';
 import { Workbench } from './workbench';
 
 const PROGRAM = 'two-processes.s';
-
-/** `0x…` as the views may print it (any zero padding, `_` or `'` digit grouping removed first). */
-function hexPattern(n: number | string): RegExp {
-  const digits = BigInt(n).toString(16);
-  return new RegExp(`0x0*${digits}(?![0-9a-f])`, 'i');
-}
-
-function ungrouped(text: string): string {
-  return text.replace(/(?<=[0-9a-f])[_'](?=[0-9a-f])/gi, '');
-}
 
 /** The 1-based line of the first source line matching `pattern` (the test follows the example's edits). */
 function lineOf(file: string, pattern: RegExp): number {
@@ -31,11 +22,14 @@ describe('end to end: a hidden page fault in shadow mode', function () {
   this.timeout(240_000);
   let wb: Workbench;
   let ref: ReferenceStop;
+  let next: Awaited<ReturnType<typeof referenceStepThenContinue>>;
 
   before(async () => {
     wb = Workbench.fromContext('e2e');
     // The same stop reached by the bundled adapter alone: what the views must agree with.
     ref = await referenceStop(join(wb.workspace, PROGRAM), 'shadow', 'pf-hidden');
+    // …and the stop after it that F10 then F5 reach (the next hidden fault).
+    next = await referenceStepThenContinue(join(wb.workspace, PROGRAM), 'shadow', 'pf-hidden');
     wb.writeLaunchJson([
       { type: 'vmem', request: 'launch', name: 'two processes (shadow)', program: `\${workspaceFolder}/${PROGRAM}`, mode: 'shadow', stopOnEntry: true },
     ]);
@@ -141,6 +135,41 @@ describe('end to end: a hidden page fault in shadow mode', function () {
     // The first hidden fault comes after `mov rsp, KSTACK_TOP`: the stack pointer is set.
     for (const reg of ['rax', 'rsp']) assert.ok(vars.some((v) => v.name === reg && /^0x[0-9a-f]{16}$/i.test(v.value)), `no ${reg} in ${listing}`);
     assert.notEqual(vars.find((v) => v.name === 'rsp')?.value, '0x0000000000000000', listing);
+  });
+
+  it('continues (F5) to the next hidden fault: the Address Translation panel and the TLB view mark what changed', async () => {
+    const gva = /gva (0x[0-9a-f]+)/i.exec(next.stop.body.description ?? '')?.[1];
+    assert.ok(gva, `the reference's next stop is a fault: ${next.stop.body.description}`);
+    // The TLB view records this stop's entries only while it is visible: show it before F5,
+    // without the palette (F5 must reach the workbench, not a quick input).
+    await wb.openView('TLB', 'VMem');
+    await wb.waitForTreeRow('TLB', /→/);
+    await wb.page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    await wb.continue();
+    // CALL STACK is not in the side bar now (the VMem container is): wait on the panel instead.
+    const stopLine = new RegExp(`stop (\\d+) · Hidden page fault at gva ${hexPattern(gva).source}`, 'i');
+    const text = ungrouped(await wb.webviewText(stopLine, 30_000));
+    const stopCount = Number(stopLine.exec(text)?.[1]);
+    const legend = /(\d+) changes? since stop (\d+)/.exec(text);
+    assert.ok(legend, `the panel names what changed since the previous stop: ${text.slice(0, 400)}`);
+    assert.ok(Number(legend[1]) > 0, legend[0]);
+    assert.equal(Number(legend[2]), stopCount - 1, `compared with the stop before (F10's): ${legend[0]}`);
+    const panel = await wb.webview(stopLine);
+    const marked = await panel.locator('.content .changed:not(.swatch)').count();
+    assert.ok(marked > 0, 'no element of the translation is highlighted as changed');
+    const widget = await wb.exceptionWidgetText();
+    assert.match(widget, new RegExp(`Hidden page fault at gva ${hexPattern(gva).source}`, 'i'), widget);
+
+    // The TLB view: vm1/vcpu0's entries as vmem/tlb reports them, the new ones marked.
+    const rows = await wb.waitForTreeRow('TLB', /→/);
+    const changed = rows.filter((r) => /• changed$/.test(r.description));
+    assert.ok(changed.length > 0, `no TLB row marked changed: ${rows.map((r) => `${r.label} ${r.description}`).join(' | ')}`);
+    const entries = next.tlb.entries;
+    for (const r of changed) {
+      const label = ungrouped(r.label);
+      assert.ok(entries.some((e) => new RegExp(`${hexPattern(e.vpn).source}\\s*→\\s*${hexPattern(Math.floor(e.frame / 4096)).source}`, 'i').test(label)), `changed row ${label} is not in vmem/tlb`);
+    }
+    await wb.shot('changed-highlighted');
   });
 
   it('stops at a line breakpoint in process A once the fault filter is off', async () => {

@@ -292,6 +292,45 @@ export class Workbench {
     );
   }
 
+  /**
+   * Clicks the thread row named `name` ("vm1/vcpu0") in CALL STACK, as a user picks a thread, and
+   * waits until the list's selection is that thread (or its top frame, which VS Code focuses when
+   * the thread's frames are loaded).
+   */
+  async selectThread(name: string): Promise<void> {
+    await this.showRunAndDebug();
+    await this.expandPane('Call Stack');
+    const rows = this.pane('Call Stack').first().locator('.monaco-list-row');
+    const row = rows.filter({ has: this.page.locator('.thread .name', { hasText: exactly(name) }) }).first();
+    await row.waitFor();
+    await row.locator('.thread .name').click();
+    await poll(`thread ${name} selected in CALL STACK`, async () => {
+      const list = await rows.evaluateAll((els) => els.map((el) => ({
+        thread: (el.querySelector('.thread .name')?.textContent ?? '').trim(),
+        frame: el.querySelector('.stack-frame') !== null,
+        selected: el.getAttribute('aria-selected') === 'true',
+      })));
+      const at = list.findIndex((r) => r.thread === name);
+      const selected = list.findIndex((r) => r.selected);
+      if (at < 0 || selected < at) return undefined;
+      return list.slice(at + 1, selected + 1).every((r) => r.frame) ? true : undefined;
+    });
+  }
+
+  /** The text of the status bar item matching `which` (icons are not text); waits for one to. */
+  async statusBarText(which: RegExp, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    return poll(`a status bar item ${which}`, async () => {
+      const texts = await this.page.locator('.part.statusbar .statusbar-item').evaluateAll((items) =>
+        items.map((i) => ((i as unknown as { innerText?: string }).innerText ?? '').replace(/\s+/g, ' ').trim()));
+      return texts.find((t) => which.test(t));
+    }, timeoutMs);
+  }
+
+  /** The description a view shows in its pane header (a tree view's `description`). */
+  async paneDescription(title: string): Promise<string> {
+    return ((await this.pane(title).first().locator('.pane-header .description').textContent()) ?? '').trim();
+  }
+
   /** The exception widget's text in the editor (shown when paused on an exception filter). */
   async exceptionWidgetText(): Promise<string> {
     const w = this.page.locator('.exception-widget').first();

@@ -82,13 +82,15 @@ export class Harness {
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const view = /^\/view\/(translation|memory|timeline)\.html$/.exec(url.pathname);
+      // ?script=missing: the bundle's URL answers 404, as when the webview's resource loader fails.
+      const missing = url.searchParams.get('script') === 'missing';
       if (view) {
         const origin = `http://${req.headers.host}`;
         const nonce = randomBytes(16).toString('base64');
         const theme = url.searchParams.get('theme') ?? 'dark';
         const html = webviewHtml({
           title: view[1], cspSource: origin, nonce,
-          scriptUri: `${origin}/dist/webview/${view[1]}.js`,
+          scriptUri: missing ? `${origin}/dist/webview/missing-${view[1]}.js` : `${origin}/dist/webview/${view[1]}.js`,
           styleUris: [`${origin}/dist/webview/codicon.css`, `${origin}/media/webview/common.css`, `${origin}/media/webview/${view[1]}.css`, `${origin}/test/webview/static/theme-${theme}.css`],
         }).replace(`<script nonce="${nonce}"`, `<script nonce="${nonce}" src="${origin}/test/webview/static/stub.js"></script>\n  <script nonce="${nonce}"`);
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -121,14 +123,16 @@ export class Harness {
     return new Harness(server, browser, `http://127.0.0.1:${port}`);
   }
 
-  async open(view: ViewName, theme: Theme = 'dark', viewport = { width: 1280, height: 800 }): Promise<OpenedView> {
+  /** `restoredState`: the page starts as a panel restored with that getState() (after a reload or re-show). */
+  async open(view: ViewName, theme: Theme = 'dark', viewport = { width: 1280, height: 800 }, restoredState?: unknown): Promise<OpenedView> {
     const page = await this.browser.newPage({ viewport, deviceScaleFactor: 1 });
     const consoleProblems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) consoleProblems.push(`console ${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => consoleProblems.push(`page error: ${e.message}`));
-    await page.goto(`${this.origin}/view/${view}.html?theme=${theme}`);
+    const restored = restoredState === undefined ? '' : `&state=${encodeURIComponent(JSON.stringify(restoredState))}`;
+    await page.goto(`${this.origin}/view/${view}.html?theme=${theme}${restored}`);
     // The bundle says `ready` once its listeners are in place.
     const waitFor = async (expression: string, timeoutMs = 10_000): Promise<void> => {
       const end = Date.now() + timeoutMs;
@@ -157,6 +161,13 @@ export class Harness {
     };
   }
 
+  /** A page whose bundle fails to load (nothing ever says `ready`): what the shell alone shows. */
+  async openWithoutScript(view: ViewName): Promise<Page> {
+    const page = await this.browser.newPage({ viewport: { width: 800, height: 400 }, deviceScaleFactor: 1 });
+    await page.goto(`${this.origin}/view/${view}.html?theme=dark&script=missing`);
+    return page;
+  }
+
   async screenshot(view: OpenedView, name: string): Promise<string> {
     fs.mkdirSync(RESULTS, { recursive: true });
     const file = path.join(RESULTS, `${name}.png`);
@@ -173,6 +184,8 @@ export class Harness {
 export interface SuiteViews {
   /** Opens a page, as Harness.open does; the hooks check and close it after the test. */
   open: Harness['open'];
+  /** A page whose bundle 404s (closed after the test; its load error is the point, not a problem). */
+  openWithoutScript: Harness['openWithoutScript'];
   screenshot: Harness['screenshot'];
   /** The first match's rendered text in the last opened page, white space folded. */
   text(selector: string): Promise<string>;
@@ -186,11 +199,14 @@ export interface SuiteViews {
 export function browserSuite(failedPrefix: string): SuiteViews {
   let harness: Harness | undefined;
   let view: OpenedView | undefined;
+  let scriptless: Page | undefined;
   before(async () => {
     harness = await Harness.start();
   });
   after(async () => harness?.stop());
   afterEach(async function () {
+    await scriptless?.close();
+    scriptless = undefined;
     if (!view) return;
     const opened = view;
     view = undefined; // a later test that fails before it opens a page must not re-check this one
@@ -200,6 +216,7 @@ export function browserSuite(failedPrefix: string): SuiteViews {
   });
   return {
     open: async (...args) => (view = await harness!.open(...args)),
+    openWithoutScript: async (name) => (scriptless = await harness!.openWithoutScript(name)),
     screenshot: (opened, name) => harness!.screenshot(opened, name),
     text: async (selector) => (await view!.page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim(),
   };

@@ -1,7 +1,8 @@
 // The panel hosts' vscode-free parts: the HTML shell's CSP, the answer history behind the changed
 // marks, the event accumulator's time-travel handling, the memory dump.
 import * as assert from 'node:assert/strict';
-import { contentSecurityPolicy, webviewHtml } from '../../src/extension/webviews/html';
+import { contentSecurityPolicy, scriptFailedHtml, webviewHtml } from '../../src/extension/webviews/html';
+import { LoadWatchdog } from '../../src/extension/webviews/loadWatchdog';
 import { AnswerHistory } from '../../src/extension/webviews/answerHistory';
 import { EventAccumulator } from '../../src/extension/webviews/eventAccumulator';
 import { hexDump, referenceAddress } from '../../src/extension/webviews/hexDump';
@@ -18,7 +19,55 @@ describe('webview hosts', () => {
     assert.equal((html.match(/<script/g) ?? []).length, 1);
     assert.doesNotMatch(html, /\s(style|on\w+)=/);
     assert.match(html, /<title>T&quot;&lt;<\/title>/);
+    assert.match(html, /<p id="vmem-boot" class="placeholder">Loading T&quot;&lt;…<\/p>\s*<script/, 'a page whose script never runs is not blank');
   });
+
+  it('falls back to a text-only page that loads nothing', () => {
+    const html = scriptFailedHtml('Address <Translation>');
+    assert.doesNotMatch(html, /<script|<link|\s(style|on\w+)=/);
+    assert.match(html, /content="default-src 'none'"/);
+    assert.match(html, /<h1>Address &lt;Translation&gt; could not load<\/h1>/);
+    assert.match(html, /Developer: Reload Webviews/);
+  });
+
+  // The load watchdog: a virtual clock; each row is what happens, and what the hooks saw.
+  const watchdogCases: { name: string; steps: ('expect' | 'ready' | 'cancel' | number)[]; reloads: number[]; gaveUp: boolean; waiting: boolean }[] = [
+    { name: 'ready in time: nothing', steps: ['expect', 3000, 'ready', 60_000], reloads: [], gaveUp: false, waiting: false },
+    { name: 'no ready: reloads after 4 s, then 6 s, 8 s, then gives up after 12 s more', steps: ['expect', 3999, 1, 5999, 1, 8000, 12_000], reloads: [1, 2, 3], gaveUp: true, waiting: false },
+    { name: 'ready after the first reload stops the retries', steps: ['expect', 4000, 1000, 'ready', 60_000], reloads: [1], gaveUp: false, waiting: false },
+    { name: 'hidden (torn down) while waiting: no reload', steps: ['expect', 2000, 'cancel', 60_000], reloads: [], gaveUp: false, waiting: false },
+    { name: 'shown again starts over from the first deadline', steps: ['expect', 4000, 'cancel', 'expect', 3999], reloads: [1], gaveUp: false, waiting: true },
+  ];
+  for (const c of watchdogCases) {
+    it(`load watchdog: ${c.name}`, () => {
+      let now = 0;
+      const timers: { at: number; fn: () => void; id: number }[] = [];
+      let ids = 0;
+      const reloads: number[] = [];
+      let gaveUp = false;
+      const dog = new LoadWatchdog({ reload: (n) => reloads.push(n), giveUp: () => (gaveUp = true) }, undefined, {
+        set: (fn, ms) => { timers.push({ at: now + ms, fn, id: ++ids }); return ids; },
+        clear: (id) => { const i = timers.findIndex((t) => t.id === id); if (i >= 0) timers.splice(i, 1); },
+      });
+      for (const step of c.steps) {
+        if (step === 'expect') dog.expect();
+        else if (step === 'ready') dog.ready();
+        else if (step === 'cancel') dog.cancel();
+        else {
+          const until = now + step;
+          for (let due = timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0]; due; due = timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0]) {
+            timers.splice(timers.indexOf(due), 1);
+            now = due.at;
+            due.fn();
+          }
+          now = until;
+        }
+      }
+      assert.deepEqual(reloads, c.reloads);
+      assert.equal(gaveUp, c.gaveUp);
+      assert.equal(dog.waiting, c.waiting);
+    });
+  }
 
   it('keeps the previous stop\'s answer as the baseline, also when asked again at the same stop', () => {
     const h = new AnswerHistory<string>(2);

@@ -162,7 +162,9 @@ describe('webview: Address Translation (Chromium)', function () {
     await view.page.locator('#gva').press('Enter');
     const t = (await view.sent()).filter((m) => m.type === 'translate');
     assert.deepEqual(t, [{ type: 'translate', query: { gva: '0x7fff0000', access: 'write', user: true } }]);
-    assert.deepEqual(await view.state(), { query: { gva: '0x400000', access: 'fetch', user: true }, source: 'focus' }, 'the state holds what is shown');
+    const shown = message(shadowStops.second.walk, shadowStops.second.tlb, 2);
+    assert.deepEqual(await view.state(), { query: { gva: '0x400000', access: 'fetch', user: true }, source: 'focus', shown: JSON.parse(JSON.stringify(shown)) },
+      'the state holds what is shown (the query, and the picture a restored page draws at once)');
   });
 
   it('shows guest-controlled text as text, never markup', async () => {

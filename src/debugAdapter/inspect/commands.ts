@@ -1,6 +1,7 @@
-// Debug Console commands, printed the way systems debuggers print: `walk`, `pte`, `ept`,
-// `tlb`, `exits`, `info vm`, `help`. Arguments are expressions (registers, labels, [memory]).
-// A line that is not a command is evaluated as an expression. Nothing here changes the machine.
+// Debug Console commands, printed the way systems debuggers print: `walk`, `translate`, `pte`,
+// `ept`, `tlb`, `exits`, `info vm`, `help`. Arguments are expressions (registers, labels,
+// [memory]). A line that is not a command is evaluated as an expression. Nothing here changes
+// the machine; `translate` only asks the client to show its address (ConsoleResult.translation).
 import type { WalkAccess } from '../../engine/mmu/walkRecord';
 import type { SecondStageWalk } from '../../engine/mmu/walkRecord';
 import { exitReasonName } from '../../engine/vmm/exitReasons';
@@ -19,16 +20,27 @@ export interface ConsoleContext {
   vcpu: number;
 }
 
+/** What `translate` asks the client to open its Address Translation view on. */
+export interface TranslationRequest {
+  gva: bigint;
+  access: WalkAccess;
+  user: boolean;
+}
+
 export interface ConsoleResult {
   /** The text to print. */
   text: string;
   /** Set when the line was an expression: its value (for the session's evaluate response). */
   value?: bigint;
+  /** Set by `translate`: the session sends it to the client as the `vmem/showTranslation` event. */
+  translation?: TranslationRequest;
 }
 
 export const HELP = `Commands (arguments are expressions: 0x1000, 4096, rax + 8, my_label, [rsp], dword [rbx + 4], gpa(rip)):
   walk <gva> [read|write|fetch] [user]   every level of the page walk (nested: each EPT step;
                                          shadow: the shadow entry and whether it agrees), TLB entry
+  translate <gva> [read|write|fetch] [user]   (alias xlat) the walk, and opens the Address
+                                         Translation panel on that gva
   pte <gva>                              the leaf page-table entry only
   ept <gpa>                              the EPT walk of a guest-physical address (nested mode)
   tlb                                    this vCPU's TLB entries (like QEMU's info tlb)
@@ -37,7 +49,7 @@ export const HELP = `Commands (arguments are expressions: 0x1000, 4096, rax + 8,
   help                                   this text
 Anything else is evaluated as an expression; probes never set A/D bits or fill the TLB.`;
 
-type Handler = (t: InspectTarget, v: InspectedVm, vcpu: number, args: string[]) => string;
+type Handler = (t: InspectTarget, v: InspectedVm, vcpu: number, args: string[]) => string | ConsoleResult;
 
 const ACCESSES: WalkAccess[] = ['read', 'write', 'fetch'];
 
@@ -47,18 +59,33 @@ function arg(t: InspectTarget, v: InspectedVm, vcpu: number, args: string[], wha
   return evaluateNumber(text, inspectEvalContext(t, v, vcpu));
 }
 
+/** `<gva> [read|write|fetch] [user]`: trailing words are options only after an address expression. */
+function walkQuery(t: InspectTarget, v: InspectedVm, vcpu: number, args: string[]): TranslationRequest {
+  const rest = [...args];
+  let access: WalkAccess = 'read';
+  let user = false;
+  while (rest.length > 1 && ((ACCESSES as string[]).includes(rest[rest.length - 1]) || rest[rest.length - 1] === 'user')) {
+    const w = rest.pop()!;
+    if (w === 'user') user = true;
+    else access = w as WalkAccess;
+  }
+  return { gva: arg(t, v, vcpu, rest, 'a guest-virtual address'), access, user };
+}
+
+const translate: Handler = (t, v, vcpu, args) => {
+  const q = walkQuery(t, v, vcpu, args);
+  const probe = probeTranslation(t, v, vcpu, q.gva, q.access, q.user);
+  // The probe's gva is the 64-bit pattern (rsp - 8 may be written as a negative number).
+  return { text: walkText(probe), translation: { ...q, gva: probe.gva } };
+};
+
 const COMMANDS: Record<string, Handler> = {
   walk: (t, v, vcpu, args) => {
-    const rest = [...args];
-    let access: WalkAccess = 'read';
-    let user = false;
-    while (rest.length > 1 && ((ACCESSES as string[]).includes(rest[rest.length - 1]) || rest[rest.length - 1] === 'user')) {
-      const w = rest.pop()!;
-      if (w === 'user') user = true;
-      else access = w as WalkAccess;
-    }
-    return walkText(probeTranslation(t, v, vcpu, arg(t, v, vcpu, rest, 'a guest-virtual address'), access, user));
+    const q = walkQuery(t, v, vcpu, args);
+    return walkText(probeTranslation(t, v, vcpu, q.gva, q.access, q.user));
   },
+  translate,
+  xlat: translate,
   pte: (t, v, vcpu, args) => pteText(probeTranslation(t, v, vcpu, arg(t, v, vcpu, args, 'a guest-virtual address'))),
   ept: (t, v, vcpu, args) => {
     const n = nestedOf(v);
@@ -87,7 +114,10 @@ export function runConsole(t: InspectTarget, ctx: ConsoleContext, line: string):
   vcpuOf(v, ctx.vcpu);
   const words = line.trim().split(/\s+/);
   const h = isCommand(line) ? COMMANDS[words[0].toLowerCase()] : undefined;
-  if (h) return { text: h(t, v, ctx.vcpu, words.slice(1)) };
+  if (h) {
+    const r = h(t, v, ctx.vcpu, words.slice(1));
+    return typeof r === 'string' ? { text: r } : r;
+  }
   const value = parseExpression(line).evaluate(inspectEvalContext(t, v, ctx.vcpu));
   return typeof value === 'string' ? { text: formatValue(value) } : { text: `${hex(value)} (${value})`, value };
 }

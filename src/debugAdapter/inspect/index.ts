@@ -9,7 +9,7 @@ export type { InspectScope, InspectVariable, ScopeName } from './variables';
 export { probeTranslation } from './translation';
 export type { TranslationProbe, ShadowCheck } from './translation';
 export { runConsole, isCommand, HELP } from './commands';
-export type { ConsoleContext, ConsoleResult } from './commands';
+export type { ConsoleContext, ConsoleResult, TranslationRequest } from './commands';
 export { walkText, pteText } from './walkText';
 export { parseMemoryRef, formatMemoryRef, gvaRef, gpaRef, mpaRef } from './memoryRef';
 export type { MemoryRef, AddressSpace } from './memoryRef';

@@ -27,6 +27,13 @@ const LABELS: Partial<Record<EventKind, [string, string]>> = {
   'pt-write': ['Guest page-table write', 'Shadow paging: a write to a traced guest page table'],
   hypercall: ['Hypercall', 'Paravirtual: a hypercall (condition over name, number, result)'],
   'tlb-miss': ['TLB miss', 'Every TLB miss (frequent: use a condition such as gva == 0x400000)'],
+  'swap-out': ['Swap out', 'Overcommit: a guest page written to swap, by the hypervisor or by the guest (condition over ppn, by, victim)'],
+  'swap-in': ['Swap in', 'Overcommit: a swapped page read back on access (condition over ppn, by, latency)'],
+  'double-paging': ['Double paging', 'Overcommit: the guest pages out a page the hypervisor had already swapped out'],
+  balloon: ['Balloon inflate/deflate', 'Overcommit: the balloon driver inflates, deflates, gets a new target, or the balloon pops (condition over action, pages)'],
+  'page-shared': ['Page shared', 'Overcommit: a guest page is mapped copy-on-write to a shared machine frame (condition over ppn, refs, zero)'],
+  'cow-break': ['Copy-on-write break', 'Overcommit: a write to a shared page gets a private copy'],
+  'reclaim-state': ['Reclamation state change', 'Overcommit: free machine memory crosses a high / soft / hard / low threshold'],
 };
 
 function idOf(kind: EventKind): string {
@@ -103,6 +110,20 @@ export function describeEvent(e: EngineEvent): string {
       return 'HLT';
     case 'stop':
       return `VM stopped (${e.reason}): ${e.message}`;
+    case 'swap-out':
+      return `Swap out of guest page ${hex(e.ppn)} to slot ${e.slot} by the ${e.by === 'vmm' ? 'hypervisor' : 'guest'} (victim: ${e.victim})`;
+    case 'swap-in':
+      return `Swap in of guest page ${hex(e.ppn)} from slot ${e.slot} by the ${e.by === 'vmm' ? 'hypervisor' : 'guest'} (${e.latency} cycles; ${e.cause})`;
+    case 'double-paging':
+      return `Double paging of guest page ${hex(e.ppn)} (hypervisor slot ${e.slot}): ${e.description}`;
+    case 'balloon':
+      return `Balloon ${e.action}${e.ppn !== undefined ? ` of guest page ${hex(e.ppn)}` : ''}: ${e.pages} page(s); balloon ${e.size} of target ${e.target}`;
+    case 'page-shared':
+      return `Guest page ${hex(e.ppn)} shared copy-on-write as machine frame ${hex(e.mpn)} (${e.refs} references${e.zero ? ', the zero page' : ''})`;
+    case 'cow-break':
+      return `Copy-on-write break of guest page ${hex(e.ppn)}${e.gva !== undefined ? ` (gva ${hex8(e.gva)})` : ''}: frame ${hex(e.oldMpn)} → private ${hex(e.newMpn)}, ${e.refsLeft} references left`;
+    case 'reclaim-state':
+      return `Reclamation state ${e.from} → ${e.to} (${e.freePercent.toFixed(1)} % free)`;
   }
 }
 

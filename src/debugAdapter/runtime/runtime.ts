@@ -15,7 +15,7 @@ import type { EvalContext, Expression, Value } from './expression';
 import { CodeBreakpointTable, compileSpec, sitesOf } from './codeBreakpoints';
 import type { CodeBreakpoint, CodeBreakpointKind, CodeBreakpointSpec } from './codeBreakpoints';
 import { describeEvent, eventFields, filterById } from './eventFilters';
-import { evalContext } from './evalContext';
+import { evalContext, registerValue } from './evalContext';
 import { locate, walkStack } from './stackWalk';
 import type { Frame } from './stackWalk';
 import type { LaunchConfig } from './launchConfig';
@@ -196,10 +196,16 @@ export class VmemRuntime extends EventEmitter {
     return t ? walkStack(t.dvm, t.cpu) : [];
   }
 
-  /** Evaluates an expression on a thread (registers, [memory], labels, pte(), gpa(), mpa()). */
+  /**
+   * Evaluates an expression on a thread (registers, [memory], labels, pte(), gpa(), mpa()). The
+   * stop's event fields (`gva`, `reason`, …) are there too, but a register keeps its name here:
+   * the vCPU may have stopped after the instruction that caused the event, and `rip` in the
+   * console must be the rip VARIABLES shows (in a filter's condition the event's own wins).
+   */
   evaluate(text: string, threadId: number): Value {
     const t = this.thread(threadId) ?? this.thread(1)!;
-    const fields = this.lastStop?.event && this.lastStop.threadId === threadId ? eventFields(this.lastStop.event) : undefined;
+    const all = this.lastStop?.event && this.lastStop.threadId === threadId ? eventFields(this.lastStop.event) : undefined;
+    const fields = all && new Map([...all].filter(([name]) => registerValue(t.cpu, name) === undefined));
     return parseExpression(text).evaluate(evalContext(t.dvm, t.cpu, fields));
   }
 

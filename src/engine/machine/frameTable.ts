@@ -8,15 +8,16 @@ export type FrameUse =
   | 'guest-pt' // backs a guest-physical page the guest uses as a page table (traced or pinned)
   | 'shadow-pt' // a shadow page table the VMM built
   | 'ept' // an EPT paging structure
-  | 'vmm'; // the hypervisor's own (e.g. the p2m page shared with a paravirtual guest)
+  | 'vmm' // the hypervisor's own (e.g. the p2m page shared with a paravirtual guest)
+  | 'shared'; // a page-sharing frame (owner VMM_OWNER) mapped read-only by guest pages of one or more VMs (vmm/sharedFrames.ts)
 
-export const FRAME_USES: readonly FrameUse[] = ['free', 'guest-data', 'guest-pt', 'shadow-pt', 'ept', 'vmm'];
+export const FRAME_USES: readonly FrameUse[] = ['free', 'guest-data', 'guest-pt', 'shadow-pt', 'ept', 'vmm', 'shared'];
 
 /** Owner id 0 is the hypervisor itself; VMs are numbered from 1. */
 export const VMM_OWNER = 0;
 export const NO_OWNER = -1;
 
-const USE_CODE: Record<FrameUse, number> = { free: 0, 'guest-data': 1, 'guest-pt': 2, 'shadow-pt': 3, ept: 4, vmm: 5 };
+const USE_CODE: Record<FrameUse, number> = { free: 0, 'guest-data': 1, 'guest-pt': 2, 'shadow-pt': 3, ept: 4, vmm: 5, shared: 6 };
 
 export interface FrameInfo {
   mpn: number;
@@ -116,7 +117,7 @@ export class FrameTable {
       }
       let rec = byOwner.get(o);
       if (!rec) {
-        rec = { free: 0, 'guest-data': 0, 'guest-pt': 0, 'shadow-pt': 0, ept: 0, vmm: 0 };
+        rec = { free: 0, 'guest-data': 0, 'guest-pt': 0, 'shadow-pt': 0, ept: 0, vmm: 0, shared: 0 };
         byOwner.set(o, rec);
       }
       rec[this.useOf(f)]++;

@@ -1,6 +1,13 @@
 // One host: machine memory shared by several VMs, each with its own memory mode, scheduled
 // round-robin with a quantum. Ending a VM's turn while another is waiting is what a host
 // timer interrupt does: an external-interrupt VM exit (reason 1) on the preempted vCPU.
+//
+// Time (memory/overcommit/clock.ts): the clock advances by the instructions retired and, when
+// every VM is waiting (a swap-in, a guest disk I/O), by the wait. A VM that stalls ends its turn
+// and does not run again until its wait is over; the other VMs run meanwhile, as a VMM
+// deschedules a vCPU blocked on I/O. The wait is charged when the VM's slice returns, not at the
+// faulting instruction (the emulator cannot suspend an instruction): a VM may run the rest of
+// its slice "early", which shifts when, not how much, it waits.
 import { MachineMemory } from './machineMemory';
 import type { Vm, RunResult } from '../vm';
 import type { Monitor } from '../vmm/monitor';
@@ -9,6 +16,8 @@ import type { ModeInstance } from '../vmm/virtualVm';
 import { ExitReason } from '../vmm/exitReasons';
 import { Tlb, DEFAULT_TLB_CONFIG } from '../mmu/tlb';
 import type { TlbConfig } from '../mmu/tlb';
+import { DEFAULT_CYCLES_PER_SECOND, SimClock, StallAccount } from '../memory/overcommit/clock';
+import { DEFAULT_DISK_LATENCY_S, SwapDevice } from '../memory/overcommit/swapDevice';
 
 /** The hypervisor's side of a VM on this machine: what the MMU audit (vmm/audit.ts) checks. */
 export interface VmmParts {
@@ -24,9 +33,15 @@ export interface MachineOptions {
   quantum: number;
   /** The host processor's TLB, which every VM's vCPUs share (tagged by VPID). */
   tlb: TlbConfig;
+  /** Simulated clock rate: cycles (= instructions) per simulated second. */
+  cyclesPerSecond: number;
+  /** Latency of one page read from (or write to) a VM's swap file, in cycles (default: 10 ms at the clock rate). */
+  swapLatencyCycles: number | undefined;
 }
 
-export const DEFAULT_MACHINE_OPTIONS: MachineOptions = { memoryBytes: 256 * 1024 * 1024, quantum: 10_000, tlb: DEFAULT_TLB_CONFIG };
+export const DEFAULT_MACHINE_OPTIONS: MachineOptions = {
+  memoryBytes: 256 * 1024 * 1024, quantum: 10_000, tlb: DEFAULT_TLB_CONFIG, cyclesPerSecond: DEFAULT_CYCLES_PER_SECOND, swapLatencyCycles: undefined,
+};
 
 export interface MachineRunResult {
   executed: number;
@@ -47,6 +62,14 @@ export class Machine {
    * VMX without VPID.
    */
   readonly hostTlb: Tlb;
+  /** Simulated time: instructions retired plus the waits when no VM could run. */
+  readonly clock: SimClock;
+  /** Cycles per swap-file I/O. */
+  readonly swapLatencyCycles: number;
+  /** Stall accounts of VMs without a p2m (a VMM-backed VM's account is its p2m's). */
+  private readonly ownStalls = new Map<Vm, StallAccount>();
+  /** Clock time at which a stalled VM may run again. */
+  private readonly readyAt = new Map<Vm, number>();
   private nextId = 1;
   private nextVpid = 1;
   private turn = 0;
@@ -57,6 +80,8 @@ export class Machine {
     this.options = { ...DEFAULT_MACHINE_OPTIONS, ...options };
     this.memory = new MachineMemory(this.options.memoryBytes);
     this.hostTlb = new Tlb(this.options.tlb);
+    this.clock = new SimClock(this.options.cyclesPerSecond);
+    this.swapLatencyCycles = this.options.swapLatencyCycles ?? Math.round(DEFAULT_DISK_LATENCY_S * this.options.cyclesPerSecond);
   }
 
   /** A fresh VPID (1..65535) for a vCPU. */
@@ -73,7 +98,43 @@ export class Machine {
   add(vm: Vm, monitor: Monitor | null, parts?: VmmParts): void {
     this.vms.push(vm);
     if (monitor) this.monitors.set(vm, monitor);
-    if (parts) this.vmmParts.set(vm, parts);
+    if (parts) {
+      this.vmmParts.set(vm, parts);
+      const p2m = parts.p2m;
+      p2m.events = { bus: vm.bus, stamp: () => ({ icount: vm.icount, vcpu: vm.lastVcpu?.index ?? 0, rip: (vm.lastVcpu ?? vm.vcpus[0])?.ripValue ?? 0n }) };
+      if (p2m.swapFile.used === 0) {
+        p2m.swapFile = new SwapDevice({ name: `${vm.options.name}.vswp`, readLatencyCycles: this.swapLatencyCycles, writeLatencyCycles: this.swapLatencyCycles });
+      }
+    }
+  }
+
+  /** The account of cycles `vm` waited (swap-ins, guest disk I/O): devices charge it. */
+  stallAccount(vm: Vm): StallAccount {
+    const p = this.vmmParts.get(vm);
+    if (p) return p.p2m.stalls;
+    let a = this.ownStalls.get(vm);
+    if (!a) this.ownStalls.set(vm, (a = new StallAccount()));
+    return a;
+  }
+
+  /** Cycles `vm` has spent waiting so far. */
+  stallCycles(vm: Vm): number {
+    return this.stallAccount(vm).cycles;
+  }
+
+  /** Charges `vm` for waiting `cycles` (a device's I/O). */
+  stall(vm: Vm, cycles: number): void {
+    this.stallAccount(vm).charge(cycles);
+  }
+
+  /** Cycles left until `vm` may run again (0: it is not waiting). */
+  waitRemaining(vm: Vm): number {
+    return Math.max(0, (this.readyAt.get(vm) ?? 0) - this.clock.now);
+  }
+
+  /** Whether `vm` is waiting for an I/O to finish (it is skipped until the clock reaches its ready time). */
+  isWaiting(vm: Vm): boolean {
+    return (this.readyAt.get(vm) ?? 0) > this.clock.now;
   }
 
   /** The VM's p2m and mode instance (undefined for a VM added without them). */
@@ -104,12 +165,33 @@ export class Machine {
         this.nextTurn();
         continue;
       }
+      if (this.isWaiting(vm)) {
+        // Blocked on I/O. Another VM runs; with none runnable the CPU idles until the first wait ends.
+        const wake = this.earliestWake();
+        if (wake === undefined) {
+          this.nextTurn();
+          continue;
+        }
+        this.clock.advance(wake - this.clock.now);
+        if (this.isWaiting(vm)) {
+          this.nextTurn();
+          continue;
+        }
+      }
       // The quantum is the VM's share of the host CPU, however the caller slices its budget
       // (a debugger stepping one instruction at a time does not end a VM's turn).
       const r: RunResult = vm.run(Math.min(this.options.quantum - this.quantumUsed, budget - executed));
       executed += r.executed;
       this.quantumUsed += r.executed;
+      this.clock.advance(r.executed);
+      const stalled = this.stallAccount(vm).takePending();
+      if (stalled > 0) this.readyAt.set(vm, this.clock.now + stalled);
       if (r.outcome === 'pause-requested') return { executed, outcome: 'pause-requested', vm };
+      if (stalled > 0 && !vm.stopped) {
+        // It waits: its turn ends (no host timer involved, so no external-interrupt exit).
+        this.nextTurn();
+        continue;
+      }
       if (vm.stopped || this.quantumUsed >= this.options.quantum || r.executed === 0) {
         const others = this.vms.some((v) => v !== vm && !v.stopped);
         if (others && !vm.stopped && this.quantumUsed >= this.options.quantum) {
@@ -121,6 +203,18 @@ export class Machine {
       }
     }
     return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  /** When the first waiting VM can run, if every runnable VM is waiting; undefined if one can run now. */
+  private earliestWake(): number | undefined {
+    let min = Infinity;
+    for (const v of this.vms) {
+      if (v.stopped) continue;
+      const r = this.readyAt.get(v) ?? 0;
+      if (r <= this.clock.now) return undefined;
+      min = Math.min(min, r);
+    }
+    return min === Infinity ? undefined : min;
   }
 
   private nextTurn(): void {

@@ -2,16 +2,20 @@
 import { PhysicalMemory } from '../memory/physicalMemory';
 import { PAGE_SIZE } from '../memory/frame';
 import { FrameTable, FrameUse } from './frameTable';
+import { SharedFrames } from '../vmm/sharedFrames';
 
 export class MachineMemory {
   readonly bytes: PhysicalMemory;
   readonly frames: FrameTable;
+  /** Reference counts of the frames page sharing maps into guests (one table for the machine). */
+  readonly shared: SharedFrames;
 
   /** `reservedFrames` low frames belong to the hypervisor from the start (never handed out). */
   constructor(readonly size: number, reservedFrames = 1) {
     if (size % PAGE_SIZE !== 0 || size <= 0) throw new RangeError(`machine memory must be a positive multiple of 4 KiB, not ${size}`);
     this.bytes = new PhysicalMemory(size);
     this.frames = new FrameTable(size / PAGE_SIZE, reservedFrames);
+    this.shared = new SharedFrames(this);
   }
 
   /** A zeroed frame for `owner`, or undefined when machine memory is exhausted. */

@@ -4,6 +4,12 @@
 // (ModeInstance.audit: shadow leaves = p2m ∘ guest walk, no writable mapping of a traced guest
 // page table, EPT maps only the VM's frames, paravirtual type counts). Cheap enough to run
 // after every instruction in tests (runner option `audit`), as KVM's old mmu_audit did.
+//
+// Page states (vmm/p2m.ts, docs/overcommit/pages.md) add: a 'shared' frame belongs to the
+// hypervisor and its reference count equals the p2m entries (of any VM) mapping it; a private
+// frame backs exactly one page; a swapped page's slot is in use in the VM's swap file, and the
+// slots in use are exactly the swapped pages' (a swapped or ballooned page has no frame: the
+// mode audits check it has no mapping either).
 import type { Machine } from '../machine/machine';
 import { FRAME_USES, NO_OWNER, VMM_OWNER } from '../machine/frameTable';
 import type { FrameUse } from '../machine/frameTable';
@@ -39,9 +45,10 @@ export function auditMachine(machine: Machine): string[] {
     if (owner !== VMM_OWNER && !vmIds.has(owner)) out.push(`frames: owner ${owner} holds frames but is no VM on this machine (leaked)`);
   }
 
-  // Each VM's p2m maps only frames it owns, each once, tagged with the page they back; and
-  // every guest frame the VM owns is in its p2m (none leaked).
+  // Each VM's p2m maps only frames it owns, each once, tagged with the page they back — or shared
+  // frames, counted; and every guest frame the VM owns is in its p2m (none leaked).
   const mappedBy = new Map<number, number>();
+  const sharedRefs = new Map<number, number>();
   for (const vm of machine.vms) {
     const parts = machine.partsOf(vm);
     if (!parts) continue;
@@ -55,6 +62,11 @@ export function auditMachine(machine: Machine): string[] {
         continue;
       }
       const info = frames.info(mpn);
+      if (p2m.stateOf(ppn) === 'shared') {
+        if (info.owner !== VMM_OWNER || info.use !== 'shared') out.push(`${where}: shared ppn 0x${ppn.toString(16)} maps mpn 0x${mpn.toString(16)}, which is ${info.owner === NO_OWNER ? 'free' : `owner ${info.owner}'s '${info.use}' frame`}, not a shared frame`);
+        sharedRefs.set(mpn, (sharedRefs.get(mpn) ?? 0) + 1);
+        continue;
+      }
       if (info.owner !== vmId) {
         out.push(`${where}: p2m maps ppn 0x${ppn.toString(16)} to mpn 0x${mpn.toString(16)}, which ${info.owner === NO_OWNER ? 'is free' : `belongs to owner ${info.owner}`}`);
       } else if (!MAPPABLE_USES.has(info.use)) {
@@ -67,8 +79,27 @@ export function auditMachine(machine: Machine): string[] {
       else mappedBy.set(mpn, vmId);
     }
     if (backed !== p2m.backedPages) out.push(`${where}: p2m counts ${p2m.backedPages} backed pages but maps ${backed}`);
+    // Swap: each swapped page holds a distinct slot in use; no slot in use belongs to no page.
+    const swapped = p2m.pagesInState('swapped');
+    const slots = new Set<number>();
+    for (const ppn of swapped) {
+      const slot = p2m.slotOf(ppn);
+      if (!p2m.swapFile.isUsed(slot)) out.push(`${where}: swapped ppn 0x${ppn.toString(16)} names slot ${slot}, which holds nothing`);
+      if (slots.has(slot)) out.push(`${where}: slot ${slot} holds two swapped pages`);
+      slots.add(slot);
+    }
+    if (p2m.swapFile.used !== swapped.length) out.push(`${where}: the swap file uses ${p2m.swapFile.used} slots for ${swapped.length} swapped pages`);
     for (const v of parts.instance.audit?.() ?? []) out.push(`${where} [${vm.mode}]: ${v}`);
   }
+  // Shared frames: each counted once per p2m entry mapping it; none unreferenced (leaked).
+  const shared = machine.memory.shared;
+  for (const [mpn, refs] of shared.entries()) {
+    const mapped = sharedRefs.get(mpn) ?? 0;
+    if (refs !== mapped) out.push(`shared frame 0x${mpn.toString(16)}: refcount ${refs}, but ${mapped} p2m entries map it`);
+    else if (refs === 0) out.push(`shared frame 0x${mpn.toString(16)} has no references (leaked: createShared without shareWith needs dropIfUnused)`);
+    sharedRefs.delete(mpn);
+  }
+  for (const [mpn, n] of sharedRefs) out.push(`mpn 0x${mpn.toString(16)} is mapped as shared by ${n} p2m entries but is no shared frame`);
   // No guest frame is owned by a VM but backs none of its pages (leaked).
   for (let f = 0; f < frames.total; f++) {
     const owner = frames.ownerOf(f);

@@ -1,13 +1,14 @@
 // The one place that talks to vmem debug sessions. A debug adapter tracker sees the adapter's
-// messages (stopped, continued, terminated, the vmem/statistics event, and the client's resuming
-// requests); the active stack item says which thread and frame the user picked. At each stop the
-// state — the selected thread's VM and vCPU, the focus address — is gathered once and announced;
-// every answer is checked against the stop it was asked in (StopLedger), so a view never draws
-// the machine of an earlier stop.
+// messages (stopped, continued, terminated, the vmem/statistics and vmem/showTranslation events,
+// and the client's resuming requests); the active stack item says which thread and frame the
+// user picked. At each stop the state — the selected thread's VM and vCPU, the focus address —
+// is gathered once and announced; every answer is checked against the stop it was asked in
+// (StopLedger), so a view never draws the machine of an earlier stop.
 import * as vscode from 'vscode';
-import type { StatisticsWire, ViewRequestName, ViewRequests } from '../../debugAdapter/viewsProtocol';
+import type { ShowTranslationWire, StatisticsWire, ViewRequestName, ViewRequests } from '../../debugAdapter/viewsProtocol';
 import type { WalkAccess } from '../../engine/mmu/walkRecord';
 import { focusOfContext, focusOfExceptionInfo } from './focus';
+import { showTranslationOf } from './showTranslation';
 import { VmemRequestError, messageOf } from './requestError';
 import { RESUMING_REQUESTS, StopLedger } from './stopLedger';
 import { placeFromThreadId, placesOfThreads, threadsOfResponse } from './threadPlaces';
@@ -34,6 +35,11 @@ export interface StopState {
   focusAddress?: string;
   /** How the vCPU accessed focusAddress (a fetch fault is walked as a fetch), when known. */
   focusAccess?: WalkAccess;
+}
+
+/** A Debug Console `translate <gva>` (the adapter's `vmem/showTranslation` event) in a vmem session. */
+export interface TranslationRequest extends ShowTranslationWire {
+  session: vscode.DebugSession;
 }
 
 interface StoppedBody {
@@ -70,12 +76,15 @@ export class VmemSessions implements vscode.Disposable {
   private readonly resumeEmitter = new vscode.EventEmitter<void>();
   private readonly endEmitter = new vscode.EventEmitter<void>();
   private readonly statisticsEmitter = new vscode.EventEmitter<StatisticsWire>();
+  private readonly translationEmitter = new vscode.EventEmitter<TranslationRequest>();
 
   readonly onDidStop = this.stopEmitter.event;
   readonly onDidChangeSelection = this.selectionEmitter.event;
   readonly onDidResume = this.resumeEmitter.event;
   readonly onDidEnd = this.endEmitter.event;
   readonly onDidReceiveStatistics = this.statisticsEmitter.event;
+  /** The user asked, in a vmem session's Debug Console, to see a gva's translation. */
+  readonly onDidRequestTranslation = this.translationEmitter.event;
 
   private readonly records = new Map<string, SessionRecord>();
   private currentId: string | undefined;
@@ -85,7 +94,7 @@ export class VmemSessions implements vscode.Disposable {
   constructor() {
     this.statisticsOut = throttle((s) => this.statisticsEmitter.fire(s), STATISTICS_INTERVAL_MS);
     this.disposables.push(
-      this.stopEmitter, this.selectionEmitter, this.resumeEmitter, this.endEmitter, this.statisticsEmitter,
+      this.stopEmitter, this.selectionEmitter, this.resumeEmitter, this.endEmitter, this.statisticsEmitter, this.translationEmitter,
       vscode.debug.registerDebugAdapterTrackerFactory(VMEM_DEBUG_TYPE, {
         createDebugAdapterTracker: (session) => {
           this.recordOf(session);
@@ -206,6 +215,11 @@ export class VmemSessions implements vscode.Disposable {
         rec.statistics = m.body as StatisticsWire;
         if (this.isCurrent(rec)) this.statisticsOut(rec.statistics);
         break;
+      case 'vmem/showTranslation': {
+        const request = showTranslationOf(m.body);
+        if (request) this.translationEmitter.fire({ session, ...request });
+        break;
+      }
     }
   }
 

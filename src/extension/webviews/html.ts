@@ -1,6 +1,9 @@
 // The HTML shell every webview page gets: a strict CSP that admits only the extension's own
-// files and one nonce'd script, the stylesheets, and an empty body the script fills. Pure (no
-// vscode import) so the browser tests load the bundles in exactly this page.
+// files and one nonce'd script, the stylesheets, and a body holding only a "Loading…" line the
+// script replaces (so a page whose script never arrives is not blank). Also the page shown when
+// the script never loads. Pure (no vscode import) so the browser tests load the bundles in
+// exactly this page.
+import { BOOT_ELEMENT_ID } from '../../webview/shared/messages';
 
 export interface WebviewPage {
   title: string;
@@ -26,6 +29,27 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
+/**
+ * The page a panel falls back to when its script did not load after several tries: text only,
+ * no script and no stylesheet (those come through the same resource loader that failed).
+ */
+export function scriptFailedHtml(title: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+  <title>${attr(title)}</title>
+</head>
+<body>
+  <h1>${attr(title)} could not load</h1>
+  <p>The panel's script did not arrive: VS Code's webview resource loader (a service worker in the browser) did not answer, which can happen right after the page reloads with several webviews open.</p>
+  <p>Switch to another tab and back to try again, close and reopen the panel, or run <strong>Developer: Reload Webviews</strong>.</p>
+</body>
+</html>
+`;
+}
+
 export function webviewHtml(p: WebviewPage): string {
   const styles = p.styleUris.map((u) => `  <link rel="stylesheet" href="${attr(u)}">`).join('\n');
   return `<!DOCTYPE html>
@@ -38,6 +62,7 @@ ${styles}
   <title>${attr(p.title)}</title>
 </head>
 <body>
+  <p id="${BOOT_ELEMENT_ID}" class="placeholder">Loading ${attr(p.title)}…</p>
   <script nonce="${attr(p.nonce)}" src="${attr(p.scriptUri)}"></script>
 </body>
 </html>

@@ -5,9 +5,11 @@ import * as vscode from 'vscode';
 import type { VmemSessions } from '../session';
 import type { MemoryViewState, TimelineViewState, TranslationViewState } from '../../webview/shared/messages';
 import { TRANSLATION_SPEC, TranslationPanel } from './translationPanel';
+import type { WalkOptions } from './translationPanel';
 import { MEMORY_SPEC, MemoryPanel } from './memoryPanel';
 import { TIMELINE_SPEC, TimelinePanel } from './timelinePanel';
 import { DUMP_SCHEME, MemoryDumpProvider } from './memoryDocument';
+import { MAX_RECREATIONS, panelOptions, recreateWhenStuck } from './panelHost';
 
 interface Registry {
   context: vscode.ExtensionContext;
@@ -19,26 +21,39 @@ interface Registry {
 
 let registry: Registry | undefined;
 
-/** Opens (or reveals) the Address Translation panel; with a gva, shows that address instead of following the stop. */
-export function showAddressTranslation(gva?: string): void {
+/**
+ * Opens (or reveals) the Address Translation panel; with a gva, shows that address instead of
+ * following the stop, walked as `walk` says when given (a console `translate … write user`, rip
+ * as a fetch); otherwise with the access the panel had.
+ */
+export function showAddressTranslation(gva?: string, walk?: WalkOptions): void {
   const r = registry;
   if (!r) return;
-  if (!r.translation) r.translation = TranslationPanel.create(r.context, r.sessions, () => (r.translation = undefined));
-  r.translation.show(gva);
+  if (!r.translation) {
+    r.translation = TranslationPanel.create(r.context, r.sessions, () => (r.translation = undefined));
+    replaceWhenStuck(r, 'translation');
+  }
+  r.translation.show(gva, walk);
 }
 
 export function showMachineMemory(): void {
   const r = registry;
   if (!r) return;
   if (r.memory) r.memory.panel.reveal();
-  else r.memory = MemoryPanel.create(r.context, r.sessions, () => (r.memory = undefined));
+  else {
+    r.memory = MemoryPanel.create(r.context, r.sessions, () => (r.memory = undefined));
+    replaceWhenStuck(r, 'memory');
+  }
 }
 
 export function showEventTimeline(): void {
   const r = registry;
   if (!r) return;
   if (r.timeline) r.timeline.panel.reveal();
-  else r.timeline = TimelinePanel.create(r.context, r.sessions, () => (r.timeline = undefined));
+  else {
+    r.timeline = TimelinePanel.create(r.context, r.sessions, () => (r.timeline = undefined));
+    replaceWhenStuck(r, 'timeline');
+  }
 }
 
 export function registerWebviews(context: vscode.ExtensionContext, sessions: VmemSessions): void {
@@ -55,23 +70,62 @@ export function registerWebviews(context: vscode.ExtensionContext, sessions: Vme
     vscode.window.registerWebviewPanelSerializer(TRANSLATION_SPEC.viewType, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         r.translation?.panel.dispose();
-        r.translation = TranslationPanel.restore(context, panel, sessions, state as TranslationViewState | undefined, () => (r.translation = undefined));
+        restoreInto(r, 'translation', panel, state as TranslationViewState | undefined);
       },
     }),
     vscode.window.registerWebviewPanelSerializer(MEMORY_SPEC.viewType, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         r.memory?.panel.dispose();
-        r.memory = MemoryPanel.restore(context, panel, sessions, state as MemoryViewState | undefined, () => (r.memory = undefined));
+        restoreInto(r, 'memory', panel, state as MemoryViewState | undefined);
       },
     }),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_SPEC.viewType, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         r.timeline?.panel.dispose();
-        r.timeline = TimelinePanel.restore(context, panel, sessions, state as TimelineViewState | undefined, () => (r.timeline = undefined));
+        restoreInto(r, 'timeline', panel, state as TimelineViewState | undefined);
       },
     }),
     { dispose: () => [r.translation, r.memory, r.timeline].forEach((p) => p?.panel.dispose()) },
   );
+}
+
+type Kind = 'translation' | 'memory' | 'timeline';
+const SPECS = { translation: TRANSLATION_SPEC, memory: MEMORY_SPEC, timeline: TIMELINE_SPEC } as const;
+
+/** Gives `panel` (restored by VS Code, or new in place of a stuck one) its host. */
+function restoreInto(r: Registry, kind: Kind, panel: vscode.WebviewPanel, state: unknown, recreations = MAX_RECREATIONS): void {
+  const { context, sessions } = r;
+  // Each host forgets only itself when closed: a replaced panel's late dispose leaves its successor.
+  if (kind === 'translation') {
+    const p: TranslationPanel = TranslationPanel.restore(context, panel, sessions, state as TranslationViewState | undefined, () => r.translation === p && (r.translation = undefined));
+    r.translation = p;
+  } else if (kind === 'memory') {
+    const p: MemoryPanel = MemoryPanel.restore(context, panel, sessions, state as MemoryViewState | undefined, () => r.memory === p && (r.memory = undefined));
+    r.memory = p;
+  } else {
+    const p: TimelinePanel = TimelinePanel.restore(context, panel, sessions, state as TimelineViewState | undefined, () => r.timeline === p && (r.timeline = undefined));
+    r.timeline = p;
+  }
+  replaceWhenStuck(r, kind, recreations);
+}
+
+/**
+ * A webview whose page never starts (its frame lost the browser's service-worker race after a
+ * reload; see loadWatchdog.ts) is replaced by a new panel in the same editor group, which
+ * registers afresh; the same query goes on (the translation's gva, access, user).
+ */
+function replaceWhenStuck(r: Registry, kind: Kind, left = MAX_RECREATIONS): void {
+  const current = r[kind];
+  if (!current) return;
+  recreateWhenStuck(current.panel, left, () => {
+    if (r[kind] !== current) return;
+    const state = kind === 'translation' ? r.translation?.viewState() : undefined;
+    const spec = SPECS[kind];
+    // Opened before the old one closes, so a group holding only the stuck panel stays where it is.
+    const fresh = vscode.window.createWebviewPanel(spec.viewType, spec.title, { viewColumn: current.panel.viewColumn ?? vscode.ViewColumn.Beside, preserveFocus: true }, panelOptions(r.context));
+    current.panel.dispose();
+    restoreInto(r, kind, fresh, state, left - 1);
+  });
 }
 
 /** A gva from a command argument: a string, or an object carrying `gva` (tree items, events). */

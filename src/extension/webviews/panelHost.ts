@@ -1,9 +1,13 @@
 // Creates and restores the webview panels: options (scripts on, only dist/webview and media
-// loadable, no retained context), the CSP'd HTML shell with a fresh nonce, and a typed channel
-// for the panel's messages. One helper for the three panels.
+// loadable, no retained context), the CSP'd HTML shell with a fresh nonce (loaded again when its
+// script does not start), and a typed channel for the panel's messages. One helper for the
+// three panels.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import { webviewHtml } from './html';
+import { scriptFailedHtml, webviewHtml } from './html';
+import { LoadWatchdog } from './loadWatchdog';
+import { hasType } from '../../webview/shared/messages';
+import type { ReadyIntent } from '../../webview/shared/messages';
 
 export interface PanelSpec {
   viewType: string;
@@ -25,13 +29,81 @@ export function panelOptions(context: vscode.ExtensionContext): vscode.WebviewPa
   return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: roots(context), enableFindWidget: true };
 }
 
-/** Gives a new or restored panel its options, icon and page. */
+/**
+ * Gives a new or restored panel its options, icon and page, and keeps the page alive: when its
+ * script does not say `ready` in time the page is loaded again (see loadWatchdog.ts), and after
+ * the last try a text-only page says what failed. Ends with the panel.
+ */
 export function preparePanel(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, spec: PanelSpec): void {
   const webview = panel.webview;
   webview.options = { enableScripts: true, localResourceRoots: roots(context) };
-  const asUri = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, ...path)).toString();
   if (spec.icon) panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', spec.icon);
-  webview.html = webviewHtml({
+  let failed = false;
+  const load = (): void => {
+    failed = false;
+    webview.html = pageFor(context, webview, spec);
+  };
+  const watchdog = new LoadWatchdog({
+    reload: (attempt) => {
+      // First the page again (its frame was left without the worker); then a new webview (its
+      // outer frame missed the worker's controllerchange and will never inject any page).
+      const fresh = recreators.get(panel);
+      if (attempt >= 2 && fresh && fresh.left > 0) {
+        console.warn(`VMem: the ${spec.title} panel's webview never loaded a page; opening a new one in its place`);
+        fresh.recreate();
+        return;
+      }
+      console.warn(`VMem: the ${spec.title} panel's script did not start; loading its page again (try ${attempt})`);
+      load();
+    },
+    giveUp: () => {
+      console.error(`VMem: the ${spec.title} panel's script never started; showing the failure page`);
+      failed = true;
+      webview.html = scriptFailedHtml(spec.title);
+    },
+  });
+  let visible = panel.visible;
+  const subscriptions = [
+    webview.onDidReceiveMessage((m: unknown) => {
+      if (hasType<ReadyIntent>(m, 'ready')) watchdog.ready();
+    }),
+    // retainContextWhenHidden is off: hiding tears the page down, showing loads it again.
+    panel.onDidChangeViewState(() => {
+      if (panel.visible === visible) return;
+      visible = panel.visible;
+      if (!visible) watchdog.cancel();
+      else {
+        if (failed) load();
+        watchdog.expect();
+      }
+    }),
+  ];
+  panel.onDidDispose(() => {
+    watchdog.dispose();
+    subscriptions.forEach((d) => d.dispose());
+  });
+  load();
+  // A restored panel in a background tab loads nothing until it is shown.
+  if (visible) watchdog.expect();
+}
+
+/** How many times in a row a stuck panel is replaced by a new one before the failure page. */
+export const MAX_RECREATIONS = 2;
+
+const recreators = new WeakMap<vscode.WebviewPanel, { left: number; recreate: () => void }>();
+
+/**
+ * How to replace `panel` by a new webview panel in its place when its webview never starts
+ * (`left` more times). Without it the watchdog only loads the page again.
+ */
+export function recreateWhenStuck(panel: vscode.WebviewPanel, left: number, recreate: () => void): void {
+  recreators.set(panel, { left, recreate });
+}
+
+/** The page with a fresh nonce (each load is a new document, so a reload is never a no-op). */
+function pageFor(context: vscode.ExtensionContext, webview: vscode.Webview, spec: PanelSpec): string {
+  const asUri = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, ...path)).toString();
+  return webviewHtml({
     title: spec.title,
     cspSource: webview.cspSource,
     nonce: randomBytes(18).toString('base64'),

@@ -26,6 +26,12 @@ export const TRANSLATION_SPEC: PanelSpec = {
 
 const ACCESSES: readonly WalkAccess[] = ['read', 'write', 'fetch'];
 
+/** How a gva sent by a command is walked; what is left out keeps the panel's current choice. */
+export interface WalkOptions {
+  access?: WalkAccess;
+  user?: boolean;
+}
+
 function isIntent(m: unknown): m is TranslationIntent {
   if (!hasType<TranslationIntent>(m, 'ready', 'translate', 'followFocus', 'openMemory')) return false;
   if (m.type === 'translate') return typeof m.query?.gva === 'string' && ACCESSES.includes(m.query.access) && typeof m.query.user === 'boolean';
@@ -85,8 +91,13 @@ export class TranslationPanel implements vscode.Disposable {
     this.disposables.push(this.channel, this.follower);
   }
 
-  /** Shows `gva` (a command, a tree entry, an event, a console link) or, without one, follows the stop again. */
-  show(gva: string | undefined): void {
+  /** What a replacement panel needs to go on showing the same query (the host's side of getState). */
+  viewState(): TranslationViewState {
+    return { query: { gva: this.gva ?? '', access: this.access, user: this.user }, source: this.source };
+  }
+
+  /** Shows `gva` (a command, a tree entry, an event, a console line) or, without one, follows the stop again. */
+  show(gva: string | undefined, walk: WalkOptions = {}): void {
     const parsed = gva === undefined ? undefined : parseGva(gva);
     if (gva !== undefined && !parsed) {
       void vscode.window.showWarningMessage(`VMem: "${gva}" is not an address.`);
@@ -94,6 +105,8 @@ export class TranslationPanel implements vscode.Disposable {
     }
     this.gva = parsed;
     this.source = parsed ? 'command' : 'focus';
+    if (walk.access && ACCESSES.includes(walk.access)) this.access = walk.access;
+    if (typeof walk.user === 'boolean') this.user = walk.user;
     this.panel.reveal(undefined, false);
     void this.refresh();
   }

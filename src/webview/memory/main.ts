@@ -4,7 +4,7 @@
 import { hasType } from '../shared/messages';
 import type { FrameMapMessage, MemoryHostMessage, MemoryIntent, MemoryViewState, PhaseMessage } from '../shared/messages';
 import { hostChannel } from '../shared/vscodeApi';
-import { h, icon, replace } from '../shared/dom';
+import { h, icon, mount, replace } from '../shared/dom';
 import { FrameIndex, USE_LABELS, changedFrames, columnsFor, describeFrame, legend, ownerSlots, rowRange } from './model';
 import type { PaletteUse } from './model';
 
@@ -27,7 +27,7 @@ const scroller = h('div', { class: 'map-scroll' }, canvas, spacer);
 const tooltip = h('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
 const live = h('p', { class: 'sr-only', 'aria-live': 'polite' });
 const empty = h('div', { class: 'placeholder' });
-document.body.append(
+mount(
   h('header', {}, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Colour' }, h('span', {}, 'Colour:'), byUse, byOwner), summary),
   banner, legendEl, empty, scroller, tooltip, live);
 
@@ -316,6 +316,8 @@ function renderPhase(msg: PhaseMessage): void {
     document.body.classList.add('stale');
     replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the map updates at the next stop');
     banner.className = 'banner running';
+    // No map of this session yet (a panel opened or reloaded while running): say so, not nothing.
+    if (!map) replace(empty, icon('debug-continue'), h('p', {}, 'Running: the map appears at the next stop'));
     return;
   }
   map = undefined;
@@ -334,6 +336,8 @@ function renderPhase(msg: PhaseMessage): void {
 }
 
 scroller.hidden = true;
+// Until the host's first answer: never an empty panel.
+replace(empty, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…'));
 host.onMessage((data) => {
   if (!hasType<MemoryHostMessage>(data, 'frameMap', 'phase')) return;
   if (data.type === 'frameMap') renderMap(data);

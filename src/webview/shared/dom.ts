@@ -2,6 +2,8 @@
 // setAttribute, so guest-controlled strings (labels, console text, fault descriptions) can never
 // become markup; inline handlers and style attributes are refused (the CSP would block them anyway).
 
+import { BOOT_ELEMENT_ID } from './messages';
+
 export type Child = Node | string | null | undefined | false;
 export type Attrs = Record<string, string | number | boolean | null | undefined>;
 
@@ -45,4 +47,10 @@ export function icon(name: string, extra = ''): HTMLSpanElement {
 export function replace(el: Element, ...children: Child[]): void {
   el.replaceChildren();
   append(el, children);
+}
+
+/** Puts the panel's own elements in the page, in place of the shell's "Loading…" line. */
+export function mount(...children: Child[]): void {
+  document.getElementById(BOOT_ELEMENT_ID)?.remove();
+  append(document.body, children);
 }

@@ -145,6 +145,8 @@ export interface OpenMemoryIntent {
 export interface TranslationViewState {
   query?: TranslationQuery;
   source?: GvaSource;
+  /** The translation last drawn: a restored panel shows it at once (marked as restored) until the host answers. */
+  shown?: TranslationMessage;
 }
 export interface MemoryViewState {
   colourBy: 'use' | 'owner';
@@ -156,6 +158,9 @@ export interface TimelineViewState {
   selectedBucket?: number;
   hiddenKinds?: string[];
 }
+
+/** The id of the page shell's "Loading…" line, which each bundle removes when it draws its own. */
+export const BOOT_ELEMENT_ID = 'vmem-boot';
 
 const MEMORY_REF = /^(mpa:0x[0-9a-f]+|gpa:\d+:0x[0-9a-f]+|gva:\d+\/\d+:0x[0-9a-f]+)$/i;
 

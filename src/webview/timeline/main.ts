@@ -5,7 +5,7 @@ import { hasType } from '../shared/messages';
 import type { EventsMessage, PhaseMessage, StopMark, TimelineHostMessage, TimelineIntent, TimelineViewState } from '../shared/messages';
 import type { LoggedEventWire } from '../../debugAdapter/viewsProtocol';
 import { hostChannel } from '../shared/vscodeApi';
-import { h, icon, replace, svg } from '../shared/dom';
+import { h, icon, mount, replace, svg } from '../shared/dom';
 import { bin, describeEvent, eventGva, seriesOf, shortCount, ticks } from './model';
 import type { Binned, Bucket } from './model';
 
@@ -31,7 +31,7 @@ const listTitle = h('h2', { class: 'list-title' });
 const listInner = h('div', { class: 'list-inner' });
 const list = h('div', { class: 'event-list', tabindex: '0', role: 'listbox', 'aria-label': 'Events of the selected bucket' }, listInner);
 const empty = h('div', { class: 'placeholder' });
-document.body.append(
+mount(
   h('header', {}, h('div', { class: 'toolbar' }, h('label', {}, 'VM '), vmSelect), summary),
   banner, empty, legendEl, chartWrap, listTitle, list, tooltip, live);
 
@@ -292,6 +292,7 @@ function onPhase(msg: PhaseMessage): void {
     document.body.classList.add('stale');
     replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running…');
     banner.className = 'banner running';
+    if (!last) replace(empty, icon('debug-continue'), h('p', {}, 'Running: the events appear with the next statistics update or stop'));
     return;
   }
   events = [];
@@ -313,6 +314,8 @@ function onPhase(msg: PhaseMessage): void {
 
 legendEl.hidden = chartWrap.hidden = true;
 list.hidden = true;
+// Until the host's first answer: never an empty panel.
+replace(empty, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…'));
 host.onMessage((data) => {
   if (!hasType<TimelineHostMessage>(data, 'events', 'phase')) return;
   if (data.type === 'events') onEvents(data);

@@ -5,7 +5,7 @@ import type {
   TranslationErrorMessage, TranslationHostMessage, TranslationIntent, TranslationMessage, TranslationQuery, TranslationViewState, PhaseMessage,
 } from '../shared/messages';
 import { hostChannel } from '../shared/vscodeApi';
-import { h, icon, replace } from '../shared/dom';
+import { h, icon, mount, replace } from '../shared/dom';
 import { rovingGrid } from '../shared/roving';
 import { changedKeys, translationModel } from './model';
 import type { TranslationModel } from './model';
@@ -28,9 +28,14 @@ const inputError = h('p', { class: 'input-error', role: 'alert' });
 const stopInfo = h('p', { class: 'stop-info' });
 const banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
 const content = h('main', { class: 'content', 'aria-live': 'off' });
-document.body.append(h('header', {}, form, inputError, stopInfo), banner, content);
+mount(h('header', {}, form, inputError, stopInfo), banner, content);
 
 if (state.query) showQuery(state.query);
+
+/** Until the host's first answer: never an empty panel. */
+function showWaiting(): void {
+  replace(content, h('div', { class: 'placeholder' }, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…')));
+}
 
 function showQuery(q: TranslationQuery): void {
   gvaInput.value = q.gva;
@@ -63,20 +68,26 @@ function sameQuery(a: TranslationMessage, b: TranslationMessage): boolean {
   return a.query.gva === b.query.gva && a.query.access === b.query.access && a.query.user === b.query.user && a.stop.vm === b.stop.vm && a.stop.vcpu === b.stop.vcpu;
 }
 
+/** True while the picture on screen is the one saved before a reload, not an answer of this page's host. */
+let restoredOnly = false;
+
 function renderTranslation(msg: TranslationMessage): void {
+  // A picture restored from before a reload may be another session's: never a baseline for marks.
+  const baseline = restoredOnly ? undefined : last;
+  restoredOnly = false;
   const model = translationModel(msg.walk, msg.tlbTag);
   let ctx: RenderContext = { changed: new Set() };
   if (msg.previous) {
     ctx = { changed: changedKeys(translationModel(msg.previous.walk, msg.previous.tlbTag), model), sinceStop: msg.previous.stopCount };
-  } else if (last && sameQuery(last.msg, msg) && last.msg.stop.stopCount < msg.stop.stopCount) {
-    ctx = { changed: changedKeys(last.model, model), sinceStop: last.msg.stop.stopCount };
-  } else if (last && sameQuery(last.msg, msg) && last.msg.stop.stopCount === msg.stop.stopCount && last.msg.previous) {
+  } else if (baseline && sameQuery(baseline.msg, msg) && baseline.msg.stop.stopCount < msg.stop.stopCount) {
+    ctx = { changed: changedKeys(baseline.model, model), sinceStop: baseline.msg.stop.stopCount };
+  } else if (baseline && sameQuery(baseline.msg, msg) && baseline.msg.stop.stopCount === msg.stop.stopCount && baseline.msg.previous) {
     // A re-render of the same stop (panel shown again): keep its marks.
-    ctx = { changed: changedKeys(translationModel(last.msg.previous.walk, last.msg.previous.tlbTag), model), sinceStop: last.msg.previous.stopCount };
+    ctx = { changed: changedKeys(translationModel(baseline.msg.previous.walk, baseline.msg.previous.tlbTag), model), sinceStop: baseline.msg.previous.stopCount };
   }
   last = { msg, model };
   showQuery(msg.query);
-  state = { query: msg.query, source: msg.source };
+  state = { query: msg.query, source: msg.source, shown: msg };
   host.setState(state);
   followBtn.setAttribute('aria-pressed', msg.source === 'focus' ? 'true' : 'false');
   followBtn.classList.toggle('active', msg.source === 'focus');
@@ -108,6 +119,10 @@ function renderStop(msg: { stop: TranslationMessage['stop'] }): void {
 }
 
 function renderError(msg: TranslationErrorMessage): void {
+  restoredOnly = false;
+  document.body.classList.remove('stale');
+  banner.replaceChildren();
+  banner.className = 'banner';
   showQuery(msg.query);
   renderStop(msg);
   last = undefined;
@@ -115,6 +130,17 @@ function renderError(msg: TranslationErrorMessage): void {
 }
 
 function renderPhase(msg: PhaseMessage): void {
+  if (msg.phase === 'running' && (!last || restoredOnly)) {
+    // Nothing of this session drawn yet: say so rather than dim a picture from before a reload.
+    last = undefined;
+    restoredOnly = false;
+    document.body.classList.remove('stale');
+    stopInfo.replaceChildren();
+    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the view updates at the next stop');
+    banner.className = 'banner running';
+    replace(content, h('div', { class: 'placeholder' }, icon('debug-continue'), h('p', {}, 'Running: the translation appears at the next stop')));
+    return;
+  }
   if (msg.phase === 'running') {
     // Keep the last picture, dimmed: it is what the machine looked like at the previous stop.
     document.body.classList.add('stale');
@@ -123,6 +149,7 @@ function renderPhase(msg: PhaseMessage): void {
     return;
   }
   last = undefined;
+  restoredOnly = false;
   document.body.classList.remove('stale');
   banner.replaceChildren();
   banner.className = 'banner';
@@ -141,5 +168,22 @@ host.onMessage((data) => {
   else if (data.type === 'translationError') renderError(data);
   else renderPhase(data);
 });
+
+// A panel restored after a reload shows what it showed, at once, until the host answers.
+const saved = state.shown;
+if (saved && hasType<TranslationMessage>(saved, 'translation') && saved.walk && saved.stop) {
+  try {
+    renderTranslation(saved);
+    restoredOnly = true;
+    document.body.classList.add('stale');
+    replace(banner, icon('history'), ` Restored: ${saved.stop.thread} at stop ${saved.stop.stopCount}, as last shown. Waiting for the debugger…`);
+    banner.className = 'banner';
+  } catch {
+    // A state saved by another version of the panel: start empty instead.
+    last = undefined;
+    restoredOnly = false;
+    showWaiting();
+  }
+} else showWaiting();
 
 host.post({ type: 'ready' });

@@ -1,5 +1,5 @@
 // Stands in for VS Code's webview host in the browser tests: acquireVsCodeApi records what the
-// page posts and keeps its state; the theme class VS Code puts on <body> comes from ?theme=.
+// page posts and keeps its state (a restored page's comes from ?state=); the theme class VS Code puts on <body> comes from ?theme=.
 // Loaded with the page's nonce, before the bundle — no inline script, as in the real panel.
 (function () {
   'use strict';
@@ -8,7 +8,9 @@
   document.body.classList.add(cls);
   window.__sent = [];
   window.__csp = [];
-  window.__state = undefined;
+  // ?state=<JSON>: what VS Code hands a restored panel's page (its last setState).
+  var saved = new URLSearchParams(location.search).get('state');
+  window.__state = saved === null ? undefined : JSON.parse(saved);
   document.addEventListener('securitypolicyviolation', function (e) {
     window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
   });

@@ -8,6 +8,9 @@
 //     the EPT allows writes). The guest half may be stale — the guest's own missing INVLPG —
 //     so it is checked only on request (auditGuestHalf), for guests that flush properly.
 //  4. Frame accounting adds up: free + owned = total.
+//  5. Page states (vmm/p2m.ts): a shared page is mapped only read-only (no EPT W, no cached
+//     writable TLB entry); a swapped, ballooned or unbacked page has no EPT leaf (2 checks the
+//     frame against the p2m, which gives none for them).
 import { PAGE_SIZE } from '../../memory/frame';
 import { GUEST_PHYSICAL_PCID } from '../../mmu/mmu';
 import type { TlbEntryInfo } from '../../mmu/tlb';
@@ -43,6 +46,12 @@ export function auditNested(vmm: NestedVmm): string[] {
     for (let i = 0; i < span / PAGE_SIZE; i++) {
       const mpn = target / PAGE_SIZE + i;
       const ppn = gpa / PAGE_SIZE + i;
+      if (p2m.stateOf(ppn) === 'shared') {
+        if (p2m.lookup(ppn) !== mpn) problems.push(`${name} maps shared gpa ${hex(ppn * PAGE_SIZE)} to machine frame ${hex(mpn)} but the p2m says ${hex(p2m.lookup(ppn))}`);
+        if (lo & 2) problems.push(`${name} maps shared gpa ${hex(ppn * PAGE_SIZE)} (frame ${hex(mpn)}) writable: copy-on-write needs it read-only`);
+        if (level > 1) problems.push(`${name} is a large page covering shared gpa ${hex(ppn * PAGE_SIZE)}`);
+        break;
+      }
       if (frames.ownerOf(mpn) !== vmId) {
         problems.push(`${name} maps gpa ${hex(ppn * PAGE_SIZE)} to machine frame ${hex(mpn)}, owned by ${frames.ownerOf(mpn)}, not VM ${vmId}`);
         break;
@@ -54,9 +63,17 @@ export function auditNested(vmm: NestedVmm): string[] {
     }
   });
   if (vmm.hostTlbRef) {
+    // Shared frames back pages of several VMs (and several ppns of one): which of ours map each.
+    const sharedPpns = new Map<number, number[]>();
+    for (const [ppn, mpn] of p2m.entries()) {
+      if (p2m.stateOf(ppn) !== 'shared') continue;
+      const l = sharedPpns.get(mpn);
+      if (l) l.push(ppn);
+      else sharedPpns.set(mpn, [ppn]);
+    }
     for (const e of vmm.hostTlbRef.entries()) {
       if (!vmm.vpids.has(e.vpid)) continue;
-      const p = combinedEntryProblem(vmm, e);
+      const p = combinedEntryProblem(vmm, e, sharedPpns);
       if (p) problems.push(p);
     }
   }
@@ -69,10 +86,19 @@ export function auditNested(vmm: NestedVmm): string[] {
 }
 
 /** Problem with one host-TLB entry of this VM against the current EPT, or null. */
-function combinedEntryProblem(vmm: NestedVmm, e: TlbEntryInfo): string | null {
+function combinedEntryProblem(vmm: NestedVmm, e: TlbEntryInfo, sharedPpns: Map<number, number[]>): string | null {
   const frames = vmm.ctx.machine.frames;
   const mpn = Math.floor(e.frame / PAGE_SIZE);
   const what = `TLB entry (VPID ${e.vpid}, PCID ${e.pcid}) ${hex(e.linearBase)} → ${hex(e.frame)}`;
+  const sharers = sharedPpns.get(mpn);
+  if (sharers) {
+    if (e.dirty && e.rights.write) return `${what}: cached writable, but machine frame ${hex(mpn)} is shared (copy-on-write; INVEPT missing)`;
+    const mapped = sharers.some((ppn) => {
+      const leaf = vmm.ept.leaf(ppn * PAGE_SIZE);
+      return leaf !== null && leaf.mpa === mpn * PAGE_SIZE;
+    });
+    return mapped ? null : `${what}: no gpa the EPT maps now leads to shared frame ${hex(mpn)} (INVEPT missing)`;
+  }
   if (frames.ownerOf(mpn) !== vmm.ctx.vmId) {
     // Without VPID every VM's entries carry tag 0; another VM's leftovers are not ours to judge.
     if (e.vpid === 0) return null;

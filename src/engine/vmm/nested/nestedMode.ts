@@ -30,6 +30,7 @@ export function nestedControls(options: ModeOptions): ExecutionControls {
 export function createNested(ctx: ModeContext): NestedInstance {
   const vmm = new NestedVmm(ctx);
   const ports: NestedMmu[] = [];
+  ctx.p2m.mapper = { revoke: (ppn, to) => vmm.revoke(ppn, to) };
   return {
     vmm,
     ports,

@@ -13,7 +13,7 @@ import type { ModeContext } from '../virtualVm';
 import { ExitReason, describeQualification } from '../exitReasons';
 import { Ept } from './ept';
 import type { EptAccess } from './ept';
-import { RWX, levelSpan, rightsText } from './eptFormat';
+import { EPT_W, EPT_X, RWX, levelSpan, rightsText } from './eptFormat';
 import type { EptRights } from './eptFormat';
 import { EptExit, eptViolationQualification } from './eptExit';
 import type { EptAccessContext } from './eptExit';
@@ -53,6 +53,10 @@ export interface NestedStats {
   emptyBusExits: number;
   invept: number;
   invvpid: number;
+  /** EPT leaves the p2m mapper dropped or write-protected (swap, balloon, sharing, sampling). */
+  revocations: number;
+  /** Write violations on a shared (read-only) page resolved by copy-on-write. */
+  cowBreaks: number;
 }
 
 /** The nested VMs sharing each host TLB: INVEPT all-context reaches all of them. */
@@ -72,7 +76,7 @@ export class NestedVmm {
   readonly translator: EptTranslator;
   readonly stats: NestedStats = {
     eptViolations: 0, lazyMaps: 0, lazyAllocations: 0, largeMappings: 0, collapsedPages: 0,
-    protectionViolations: 0, misconfigurations: 0, emptyBusExits: 0, invept: 0, invvpid: 0,
+    protectionViolations: 0, misconfigurations: 0, emptyBusExits: 0, invept: 0, invvpid: 0, revocations: 0, cowBreaks: 0,
   };
   /** VPIDs of this VM's vCPUs (0 when VPID is off). */
   readonly vpids = new Set<number>();
@@ -159,8 +163,14 @@ export class NestedVmm {
     let resolution: string;
     let stop: string | null = null;
     const rights = this.protections.get(ppn);
-    if (rights === undefined && this.ept.leaf(gpa) === null) {
-      resolution = this.mapOnFirstTouch(gpa);
+    const leaf = this.ept.leaf(gpa);
+    const write = e.context.access === 'write' || e.context.readModifyWrite;
+    if (leaf === null && (rights === undefined || rights.read)) {
+      // Never mapped, or its mapping was revoked (swapped, ballooned, shared, sampled): the p2m
+      // resolves the touch, the EPT maps the result.
+      resolution = this.mapOnFirstTouch(gpa, write, rights);
+    } else if (leaf !== null && write && !(leaf.lo & EPT_W) && (rights?.write ?? true) && this.ctx.p2m.stateOf(ppn) === 'shared') {
+      resolution = this.breakCow(gpa, rights);
     } else {
       this.stats.protectionViolations++;
       const v: ProtectionViolation = {
@@ -224,14 +234,16 @@ export class NestedVmm {
    * partly mapped, and can be backed by an aligned machine run. Adding a mapping needs no
    * INVEPT (nothing can be cached for a not-present entry).
    */
-  private mapOnFirstTouch(gpa: number): string {
+  private mapOnFirstTouch(gpa: number, write = true, rights?: EptRights): string {
     const p2m = this.ctx.p2m;
-    for (let level = this.pageLevel(); level > 1; level--) {
+    for (let level = rights ? 1 : this.pageLevel(); level > 1; level--) {
       const span = levelSpan(level);
       const base = gpa - (gpa % span);
       const frames = span / PAGE_SIZE;
       const firstPpn = base / PAGE_SIZE;
-      if (base + span > this.guestBytes || !this.ept.canMapAt(base, level) || this.anyProtected(firstPpn, frames)) continue;
+      // A large page needs every page in it private or unbacked: a shared, swapped or ballooned
+      // page has no frame of its own to put in the run.
+      if (base + span > this.guestBytes || !this.ept.canMapAt(base, level) || this.anyProtected(firstPpn, frames) || !p2m.allPlain(firstPpn, frames)) continue;
       let note = 'already backed contiguously';
       if (!backedContiguously(p2m, firstPpn, frames)) {
         const c = collapseIntoRun(this.ctx.machine, p2m, this.ctx.vmId, firstPpn, frames);
@@ -246,12 +258,57 @@ export class NestedVmm {
       return `mapped gpa 0x${base.toString(16)} with a ${span === 2 ** 21 ? '2 MiB' : '1 GiB'} EPT page (${note})`;
     }
     const ppn = Math.floor(gpa / PAGE_SIZE);
-    const had = p2m.lookup(ppn) >= 0;
-    const mpn = p2m.back(ppn);
-    this.ept.map(ppn * PAGE_SIZE, mpn * PAGE_SIZE, 1, RWX);
+    const before = p2m.stateOf(ppn);
+    const slot = p2m.slotOf(ppn);
+    const mpn = p2m.back(ppn, write ? 'write' : 'read');
+    const shared = p2m.stateOf(ppn) === 'shared';
+    // Mappings of a shared frame are read-only: a write comes back as a violation (breakCow).
+    const r = rights ?? RWX;
+    this.ept.map(ppn * PAGE_SIZE, mpn * PAGE_SIZE, 1, shared ? { ...r, write: false } : r);
     this.stats.lazyMaps++;
-    if (!had) this.stats.lazyAllocations++;
-    return `mapped gpa page 0x${(ppn * PAGE_SIZE).toString(16)} → machine frame 0x${mpn.toString(16)} (${had ? 'already backed' : 'newly allocated'})`;
+    if (before === 'unbacked' || before === 'ballooned' || before === 'swapped') this.stats.lazyAllocations++;
+    const what = {
+      unbacked: 'newly allocated',
+      private: 'already backed',
+      shared: shared ? `the shared frame, read-only (copy-on-write)` : 'a private copy of the shared frame (copy-on-write)',
+      ballooned: 'a fresh zeroed frame: the guest touched a ballooned page (balloon popped)',
+      swapped: `swapped in from slot ${slot} of the VM's swap file`,
+    }[before];
+    return `mapped gpa page 0x${(ppn * PAGE_SIZE).toString(16)} → machine frame 0x${mpn.toString(16)} (${what})`;
+  }
+
+  /**
+   * A write to a shared page (mapped read-only): the p2m breaks the sharing — its mapper drops
+   * the read-only leaf and INVEPTs — and the private copy is mapped writable.
+   */
+  private breakCow(gpa: number, rights: EptRights | undefined): string {
+    const ppn = Math.floor(gpa / PAGE_SIZE);
+    const old = this.ctx.p2m.lookup(ppn);
+    const mpn = this.ctx.p2m.back(ppn, 'write');
+    this.ept.map(ppn * PAGE_SIZE, mpn * PAGE_SIZE, 1, rights ?? RWX);
+    this.stats.cowBreaks++;
+    return `copy-on-write: gpa page 0x${(ppn * PAGE_SIZE).toString(16)} shared frame 0x${old.toString(16)} → private frame 0x${mpn.toString(16)}, mapped writable`;
+  }
+
+  /**
+   * The p2m's mapper (P2mMapper.revoke): the EPT leaf of the page goes ('none') or loses W
+   * ('read-only'), a large page being split to 4 KiB first so that only this page changes; then
+   * INVEPT single-context, since combined and guest-physical mappings derived from the old
+   * entry may be cached (the SDM requires software to invalidate after weakening an EPT entry).
+   */
+  revoke(ppn: number, to: 'none' | 'read-only'): void {
+    const gpa = ppn * PAGE_SIZE;
+    const leaf = this.ept.leaf(gpa);
+    if (!leaf) return;
+    if (leaf.level > 1) this.ept.splitToSmall(gpa);
+    if (to === 'none') this.ept.unmap(gpa);
+    else {
+      const l = this.ept.leaf(gpa)!;
+      if (!(l.lo & EPT_W)) return;
+      this.ept.setRights(gpa, { read: true, write: false, execute: (l.lo & EPT_X) !== 0 });
+    }
+    this.stats.revocations++;
+    this.invept(1);
   }
 
   private anyProtected(firstPpn: number, frames: number): boolean {

@@ -10,7 +10,8 @@ import { ExitReason } from '../exitReasons';
 import type { ModeContext, ModeDefinition, ModeInstance } from '../virtualVm';
 import type { ModeOptions } from '../options';
 import { Mmu } from '../../mmu/mmu';
-import { FrameTypes, hex } from './frameTypes';
+import { FRAME_TYPE_NAMES, FrameType, FrameTypes, ENTRIES, hex } from './frameTypes';
+import { PTE_ADDR, PteBit } from './abi';
 import { Hypercalls } from './hypercalls';
 import { ParavirtMmuPort } from './paravirtPort';
 import { auditParavirt } from './audit';
@@ -81,6 +82,48 @@ function create(ctx: ModeContext): ParavirtInstance {
       const c = ctx.vcpu(vcpu);
       ctx.bus.emit({ kind: 'tlb-flush', scope: 'all', cause: `paravirt: ${cause}`, entriesRemoved: removed, icount: c.icount, vcpu, rip: c.ripValue });
     }
+  }
+
+  // The p2m's mapper. Xen PV: the guest writes machine frame numbers into its own tables and
+  // reads its p2m copy, so the hypervisor has no translation of its own to take away — there is
+  // nothing to revoke that would bring the guest's next access back. Hence Xen's mem_sharing and
+  // mem_paging are HVM-only, and a PV guest can only give frames back by ballooning
+  // (XENMEM_decrease_reservation), after unmapping them itself.
+  const copyEntry = (ppn: number): void => {
+    const copyMpn = p2m.lookup(page + Math.floor(ppn / 512));
+    // A frame that went is INVALID_P2M_ENTRY (~0) in the guest's copy, as in Xen.
+    if (copyMpn >= 0) types.writeEntry(copyMpn, ppn % 512, BigInt.asUintN(64, BigInt(p2m.lookup(ppn))));
+  };
+  p2m.mapper = {
+    populateOnDeflate: true,
+    refuse(ppn, op) {
+      if (op !== 'balloon') {
+        return `a paravirtual guest holds machine frame numbers in its own page tables and p2m copy: Xen supports neither ${op === 'swap' ? 'paging (mem_paging)' : 'page sharing (mem_sharing)'} for PV guests — both are HVM-only, since they work by revoking a translation the hypervisor owns`;
+      }
+      const mfn = p2m.lookup(ppn);
+      if (mfn < 0) return null;
+      if (types.count[mfn] > 0) {
+        return `machine frame ${hex(mfn)} is still in use as ${FRAME_TYPE_NAMES[types.type[mfn]]} (type count ${types.count[mfn]}): the guest must unmap${types.pinned[mfn] ? ' and unpin' : ''} it before handing it to the balloon`;
+      }
+      const l1 = mappedBy(mfn);
+      if (l1 >= 0) return `machine frame ${hex(mfn)} is still mapped read-only by L1 table ${hex(l1)}: the guest must unmap it before handing it to the balloon`;
+      return null;
+    },
+    // Only a page with no mapping left gets here (refuse): what may remain is a TLB entry the
+    // guest did not flush. Xen flushes before the frame can be reused; so does this.
+    revoke: () => flushAll('a frame left the VM (balloon)', 0),
+    changed: copyEntry,
+  };
+  /** A validated L1 table with a present entry mapping `mfn`, or -1. */
+  function mappedBy(mfn: number): number {
+    for (let t = 0; t < types.type.length; t++) {
+      if (types.typeOf(t) !== FrameType.L1) continue;
+      for (let i = 0; i < ENTRIES; i++) {
+        const e = types.readEntry(t, i);
+        if (e & PteBit.P && Number((e & PTE_ADDR) >> 12n) === mfn) return t;
+      }
+    }
+    return -1;
   }
 
   const hypercalls = new Hypercalls({

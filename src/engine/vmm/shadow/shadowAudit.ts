@@ -3,7 +3,12 @@
 //  - each present leaf spte of a synced page maps its gva to p2m(guest walk(gva)), with rights no
 //    greater than the guest's (a CR0.WP=0 spte may add W only with U cleared, while WP=0);
 //  - no writable spte maps a traced guest page-table frame;
-//  - every shadow frame and every frame a spte maps belongs to the VM, with the right use;
+//  - every shadow frame and every frame a spte maps belongs to the VM, with the right use — or is
+//    a shared frame the p2m maps for that guest page, and then the spte is read-only (COW);
+//  - every leaf spte (unsync ones too) maps what the p2m maps for its guest frame now: a page
+//    swapped, ballooned or remapped has no spte left (the p2m mapper revoked them);
+//  - every hardware TLB entry of the VM's vCPUs maps a frame of the VM (or a shared frame
+//    read-only), and the p2m's current frame for the guest frame it was made from;
 //  - frame accounting adds up (free + owned = total).
 import type { ModeContext } from '../virtualVm';
 import { walkPageTables } from '../../mmu/walker';
@@ -34,6 +39,7 @@ export function auditShadow(ctx: ModeContext, tables: ShadowTables, mmus: readon
   let owned = 0;
   for (const rec of census.byOwner.values()) for (const [use, n] of Object.entries(rec)) if (use !== 'free') owned += n;
   if (census.free + owned !== frames.total) add(`frame accounting: ${census.free} free + ${owned} owned != ${frames.total}`);
+  for (const m of mmus) if (m) for (const p of m.auditTlb()) add(p);
   const f = tables.format;
   if (!f) return out;
   for (const m of mmus) {
@@ -70,9 +76,13 @@ function auditTree(ctx: ModeContext, tables: ShadowTables, g: WalkContext, root:
       continue;
     }
     const hex = `0x${gva.toString(16)}`;
-    if (target !== tables.holeMpn && frames.ownerOf(target) !== ctx.vmId) add(`spte for gva ${hex} maps machine frame ${target}, owned by ${frames.ownerOf(target)}`);
     const gfn = sp.leafGfn[i];
+    const shared = target !== tables.holeMpn && frames.useOf(target) === 'shared';
+    if (target !== tables.holeMpn && frames.ownerOf(target) !== ctx.vmId && !shared) add(`spte for gva ${hex} maps machine frame ${target}, owned by ${frames.ownerOf(target)}`);
     if ((lo & SPTE_W) && tables.isTraced(gfn)) add(`writable spte for gva ${hex} maps traced guest page table (gfn ${gfn})`);
+    if ((lo & SPTE_W) && shared) add(`writable spte for gva ${hex} maps shared machine frame ${target} (gfn ${gfn}): copy-on-write needs it read-only`);
+    const now = tables.currentFrame(gfn);
+    if (now !== target) add(`spte for gva ${hex} maps machine frame ${target} for gfn ${gfn}, which the p2m maps to ${now < 0 ? `nothing (${ctx.p2m.stateOf(gfn)})` : now}: a revocation missed it`);
     // Unsync pages may lag the guest until the next INVLPG / CR3 write: that is the point.
     if (sp.unsync) continue;
     const rec = walkPageTables({ read32: (a) => ctx.guest.read32(a), writeAccessedDirty: () => undefined }, g, gva, 'read', false, { setAccessedDirty: false, ac: true });

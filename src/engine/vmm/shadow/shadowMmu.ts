@@ -162,7 +162,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
   // ------------------------------------------------------------ hot path (the hardware's own)
 
   translate(linear: number, access: AccessCode, user: boolean, ac: boolean): number {
-    if (this.pagingOff) return this.direct(linear);
+    if (this.pagingOff) return this.direct(linear, access);
     const misses = this.missSeq;
     const pa = this.hw.translate(linear, access, user, ac);
     if (pa >= 0) {
@@ -186,10 +186,10 @@ export class ShadowMmu implements MmuPort, HitReplay {
   }
 
   /** Paging off: guest-physical = linear, backed through the p2m (no TLB, as natively). */
-  private direct(linear: number): number {
+  private direct(linear: number, access: AccessCode): number {
     const gfn = Math.floor(linear / PAGE_SIZE);
     if (gfn >= this.ctx.p2m.pages) return this.ctx.machine.size + (linear % PAGE_SIZE);
-    return this.ctx.p2m.back(gfn) * PAGE_SIZE + (linear % PAGE_SIZE);
+    return this.ctx.p2m.back(gfn, access === 1 ? 'write' : 'read') * PAGE_SIZE + (linear % PAGE_SIZE);
   }
 
   // ------------------------------------------------------------ the VMM's #PF handler
@@ -246,7 +246,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
       const bits = wp0
         ? { write: true, user: false, execute: rights.execute, global: leaf.flags.g }
         : { write: rights.write && dirty, user: rights.user, execute: rights.execute, global: leaf.flags.g };
-      this.install(rec, linear, bits, wp0);
+      this.install(rec, linear, bits, wp0, write);
       if (write && this.tables.isTraced(gfn)) {
         // Memory tracing: the guest is writing one of its page tables (through any mapping of
         // it — the fill above may itself have started tracing the frame, when the page maps a
@@ -267,7 +267,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
           // A store earlier in this instruction changed an entry on this very path, and its
           // zap is repeated until the instruction retires (settle): serve this access from the
           // guest walk just made, as the native walk would.
-          result = this.tables.machineFrame(gfn) * PAGE_SIZE + (gpa % PAGE_SIZE);
+          result = this.tables.machineFrame(gfn, write ? 'write' : 'read') * PAGE_SIZE + (gpa % PAGE_SIZE);
           this.insertEmulated(linear, rec, bits);
         } else throw new Error(`shadow MMU: fill for ${gva.toString(16)} did not resolve the fault (${this.hw.fault?.reason})`);
       }
@@ -310,7 +310,13 @@ export class ShadowMmu implements MmuPort, HitReplay {
       this.rememberEmulated(linear, result, user);
       reason = 'write to a traced guest page table through a cached translation (emulated)';
     } else if (access === 1) {
-      // Not (or no longer) traced: the entry may write, as the guest's does.
+      // Not (or no longer) traced: the entry may write, as the guest's does. A shared page
+      // (read-only for copy-on-write) gets its private copy first: the entry then maps the copy.
+      if (this.ctx.p2m.stateOf(cached.gfn) === 'shared') {
+        cached.frame = this.ctx.p2m.back(cached.gfn, 'write') * PAGE_SIZE;
+        result = cached.frame + off;
+        reason = 'a native TLB hit writing a shared page: copy-on-write, served from the cached guest translation';
+      }
       upgrade = (cached.bits & (GV_W | GV_D)) === (GV_W | GV_D);
       if (!upgrade) this.rememberEmulated(linear, result, user);
     }
@@ -336,7 +342,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
     const gfn = Math.floor((rec.physical ?? 0) / PAGE_SIZE);
     const page = linear - (linear & 0xfff);
     const rights = { write: false, user: bits.user, execute: bits.execute };
-    const slot = this.hw.tlb.insert(page, PAGE_SIZE, this.tables.machineFrame(gfn) * PAGE_SIZE, rights, rec.global ?? false, false, this.hw.currentPcid, this.hw.vpid);
+    const slot = this.hw.tlb.insert(page, PAGE_SIZE, this.tables.machineFrame(gfn, 'read') * PAGE_SIZE, rights, rec.global ?? false, false, this.hw.currentPcid, this.hw.vpid);
     this.setView(slot, gfn, this.viewOf(rec));
   }
 
@@ -368,7 +374,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
   }
 
   /** Fills the shadow path for `linear` from a successful guest walk, ending in a leaf with `bits`. */
-  private install(rec: WalkRecord, linear: number, bits: { write: boolean; user: boolean; execute: boolean; global: boolean }, trick: boolean): void {
+  private install(rec: WalkRecord, linear: number, bits: { write: boolean; user: boolean; execute: boolean; global: boolean }, trick: boolean, writeAccess = true): void {
     const t = this.tables;
     const f = t.format!;
     const root = this.current!;
@@ -392,7 +398,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
       }
       const gfn = Math.floor((rec.physical ?? 0) / PAGE_SIZE);
       if (sp.level === 1) {
-        t.setLeaf(sp, L.index, gfn, bits, trick, this.viewOf(rec));
+        t.setLeaf(sp, L.index, gfn, bits, trick, this.viewOf(rec), writeAccess);
         return;
       }
       // A guest large page: split into 4 KiB sptes under direct pages (its machine frames need
@@ -406,7 +412,7 @@ export class ShadowMmu implements MmuPort, HitReplay {
         base += k * 2 ** (levelShift(f, d.level) - 12);
         d = t.child(d, k, d.level - 1, base, role, true);
       }
-      t.setLeaf(d, levelIndex(f, 1, linear), gfn, bits, trick, this.viewOf(rec));
+      t.setLeaf(d, levelIndex(f, 1, linear), gfn, bits, trick, this.viewOf(rec), writeAccess);
       this.split.set(linear - (linear % span), span);
       return;
     }
@@ -683,6 +689,52 @@ export class ShadowMmu implements MmuPort, HitReplay {
       // What a lookup returns changed: the MMU's memo must look again.
       t.epoch++;
     }
+  }
+
+  /**
+   * Drops this vCPU's hardware TLB entries that map machine address `mpa`: the p2m is taking the
+   * frame away (swap, balloon, a remap to a shared frame, a COW break). Unlike a write-protect,
+   * nothing may keep pointing at a frame that will be freed or reused.
+   */
+  flushMappingsOf(mpa: number): number {
+    const t = this.hw.tlb;
+    const v = this.hw.vpid;
+    let removed = 0;
+    for (let s = 0; s < t.totalSlots; s++) {
+      if (!(t.flags[s] & TLB_VALID) || t.vpid[s] !== v) continue;
+      const d = mpa - t.frame[s];
+      if (!(d >= 0 && d < t.span[s])) continue;
+      removed += t.flushPage(t.base[s] + d, t.pcid[s], v).entriesRemoved;
+    }
+    return removed;
+  }
+
+  /**
+   * The audit's look at this vCPU's hardware TLB: each entry maps a frame the VM owns, or a shared
+   * frame read-only; an entry whose guest view is known maps what the p2m maps for its guest frame
+   * now (a revocation that missed a TLB entry would leave one pointing at a freed frame).
+   */
+  auditTlb(): string[] {
+    const out: string[] = [];
+    const t = this.hw.tlb;
+    const v = this.hw.vpid;
+    const frames = this.ctx.machine.frames;
+    for (let s = 0; s < t.totalSlots; s++) {
+      const f = t.flags[s];
+      if (!(f & TLB_VALID) || t.vpid[s] !== v) continue;
+      const mpn = Math.floor(t.frame[s] / PAGE_SIZE);
+      if (mpn === this.tables.holeMpn || t.frame[s] >= this.ctx.machine.size) continue;
+      const where = `vCPU ${this.index} TLB entry 0x${t.base[s].toString(16)} → machine frame 0x${mpn.toString(16)}`;
+      const shared = frames.useOf(mpn) === 'shared';
+      if (shared && f & TLB_W) out.push(`${where}: writable, but the frame is shared (copy-on-write)`);
+      if (!shared && frames.ownerOf(mpn) !== this.ctx.vmId) out.push(`${where}: the frame is ${frames.ownerOf(mpn) < 0 ? 'free' : `owned by ${frames.ownerOf(mpn)}`}`);
+      if (this.gvBits[s] & GV_VALID && this.gvBase[s] === t.base[s] && this.gvFrame[s] === t.frame[s]) {
+        const gfn = this.gvGfn[s];
+        const now = this.tables.currentFrame(gfn);
+        if (now !== mpn) out.push(`${where}: made from guest frame 0x${gfn.toString(16)}, which the p2m now maps to ${now < 0 ? `nothing (${this.ctx.p2m.stateOf(gfn)})` : `0x${now.toString(16)}`}`);
+      }
+    }
+    return out;
   }
 
   /** Control registers as the guest set them. */

@@ -11,6 +11,7 @@ import { CR0_PG, CR0_WP, CR4_LA57, CR4_PAE, CR4_PCIDE, CR4_PGE, CR4_PSE, CR4_SMA
 import { ShadowTables } from './shadowTables';
 import { ShadowMmu } from './shadowMmu';
 import { auditShadow } from './shadowAudit';
+import { PAGE_SIZE } from '../../memory/frame';
 
 /** What a shadow-mode VM exposes beyond the ModeInstance contract (tests, the shadow-table view). */
 export interface ShadowInstance extends ModeInstance {
@@ -37,6 +38,20 @@ export function createShadow(ctx: ModeContext): ShadowInstance {
   const mmus: ShadowMmu[] = [];
   tables.writeProtectHardware = (mpa) => {
     for (const m of mmus) m.writeProtectMappingsOf(mpa);
+  };
+  // The p2m's mapper: what the shadow built from a guest page's frame — sptes through the rmap,
+  // the hardware TLB entries of every vCPU — goes before the frame does (or loses W).
+  ctx.p2m.mapper = {
+    revoke(ppn: number, to: 'none' | 'read-only'): void {
+      const mpn = ctx.p2m.lookup(ppn);
+      tables.revoke(ppn, to);
+      if (mpn < 0) return;
+      for (const m of mmus) {
+        if (!m) continue;
+        if (to === 'none') m.flushMappingsOf(mpn * PAGE_SIZE);
+        else m.writeProtectMappingsOf(mpn * PAGE_SIZE);
+      }
+    },
   };
   return {
     tables,

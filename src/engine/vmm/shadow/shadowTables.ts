@@ -8,7 +8,7 @@
 // guest's upper levels take away travel in the role (ACC_W|U|X), and each leaf spte carries the
 // effective rights of its translation — so a shared page never gives one path another's rights.
 import type { MachineMemory } from '../../machine/machineMemory';
-import type { P2m } from '../p2m';
+import type { P2m, PageAccess } from '../p2m';
 import { PAGE_SIZE } from '../../memory/frame';
 import { OutOfMachineMemory } from '../p2m';
 import { ACC_ALL, SPTE_A, SPTE_D, SPTE_G, SPTE_P, SPTE_U, SPTE_W, SPTE_XD_HI, holeAddress } from './spteFormat';
@@ -138,10 +138,48 @@ export class ShadowTables {
     return this.traced.has(gfn);
   }
 
-  /** Machine frame for a guest frame: backed lazily through the p2m; the hole outside guest memory. */
-  machineFrame(gfn: number): number {
+  /**
+   * Machine frame for a guest frame: backed lazily through the p2m (a read of a shared page keeps
+   * the shared frame; a write breaks the sharing); the hole outside guest memory.
+   */
+  machineFrame(gfn: number, access: PageAccess = 'write'): number {
     if (gfn < 0 || gfn >= this.p2m.pages) return this.holeMpn;
-    return this.p2m.back(gfn);
+    return this.p2m.back(gfn, access);
+  }
+
+  /** The frame a guest frame has now (no backing, no swap-in): -1 if none; the hole outside guest memory. */
+  currentFrame(gfn: number): number {
+    if (gfn < 0 || gfn >= this.p2m.pages) return this.holeMpn;
+    return this.p2m.lookup(gfn);
+  }
+
+  /**
+   * The p2m is about to take the page's frame away ('none': swapped, shared with another frame,
+   * ballooned, COW-broken) or to share it in place ('read-only'): every leaf spte of the guest
+   * frame, found through the rmap, is zapped or loses W. A CR0.WP=0 spte (U traded for W) is
+   * zapped either way: without W it would deny the guest's own U. Returns the sptes changed.
+   * The hardware TLB entries are the vCPUs' business (ShadowMmu.flushMappingsOf).
+   */
+  revoke(gfn: number, to: 'none' | 'read-only'): number {
+    const ids = this.rmap.get(gfn);
+    if (!ids) return 0;
+    let n = 0;
+    for (const id of [...ids]) {
+      const sp = this.byMpn.get(Math.floor(id / PAGE_SIZE));
+      if (!sp) continue;
+      const index = id % PAGE_SIZE;
+      if (to === 'none' || this.tricks.has(id)) {
+        n += this.zapEntry(sp, index);
+        continue;
+      }
+      const { lo, hi } = this.readSpte(sp, index);
+      if (lo & SPTE_W) {
+        this.writeSpte(sp, index, lo & ~SPTE_W, hi);
+        this.counters.writeProtects++;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The shadow page for (level, gfn, role, direct), created (and its guest frame traced) if new. */
@@ -222,12 +260,16 @@ export class ShadowTables {
     sp.guestHi[index] = hi;
   }
 
-  /** Installs a leaf spte mapping guest frame `gfn` with at most `bits` (W dropped on a traced frame). */
-  setLeaf(sp: ShadowPage, index: number, gfn: number, bits: LeafBits, trick: boolean, guestBits: number): void {
+  /**
+   * Installs a leaf spte mapping guest frame `gfn` with at most `bits`: W is dropped on a traced
+   * frame and on a shared page (copy-on-write: mappings of a shared frame are always read-only).
+   * `writeAccess`: the fill is for a write, which breaks the sharing first (the p2m's back).
+   */
+  setLeaf(sp: ShadowPage, index: number, gfn: number, bits: LeafBits, trick: boolean, guestBits: number, writeAccess = true): void {
     const f = this.fmt;
     this.clearLeaf(sp, index);
-    const mpn = this.machineFrame(gfn);
-    const write = bits.write && !this.isTraced(gfn);
+    const mpn = this.machineFrame(gfn, bits.write && writeAccess ? 'write' : 'read');
+    const write = bits.write && !this.isTraced(gfn) && this.p2m.stateOf(gfn) !== 'shared';
     const a = mpn * PAGE_SIZE;
     const lo = (a % 2 ** 32) | SPTE_P | SPTE_A | (write ? SPTE_W | SPTE_D : 0) | (bits.user ? SPTE_U : 0) | (bits.global ? SPTE_G : 0);
     const hi = Math.floor(a / 2 ** 32) | (f.xd && !bits.execute ? SPTE_XD_HI : 0);
@@ -350,7 +392,8 @@ export class ShadowTables {
       const index = id % PAGE_SIZE;
       const gfn = sp.leafGfn[index];
       this.zapEntry(sp, index);
-      if (gfn >= 0) this.writeProtectHardware(this.machineFrame(gfn) * PAGE_SIZE);
+      const mpn = gfn >= 0 ? this.currentFrame(gfn) : -1;
+      if (mpn >= 0) this.writeProtectHardware(mpn * PAGE_SIZE);
     }
     this.tricks.clear();
     return ids.length;

@@ -1,0 +1,159 @@
+// The sharing scanner's hash, measured (issue 6 item 8: "the sharing scanner hashes ≥ 1 GB/s of
+// guest memory"). Candidates: the hand-written JS hash the scanner uses (pageHash.ts) and, when
+// they are installed, the WebAssembly xxhash libraries it was measured against (xxhash-wasm's
+// XXH64 and XXH32, hash-wasm's XXH64 and XXH3). The libraries are optional: they are not project
+// dependencies (docs/overcommit/sharing.md says why), so the benchmark loads them at run time from
+// node_modules or from $SHARING_BENCH_MODULES (a directory holding a node_modules with them):
+//   mkdir -p /tmp/hb && cd /tmp/hb && npm i xxhash-wasm hash-wasm
+//   SHARING_BENCH_MODULES=/tmp/hb npm run bench
+// Also measured: a full scan of a machine whose pages are all unique (hash + table insert of a
+// hint per page, through the p2m) — the scanner's whole per-page cost.
+// Run alone: npx tsc -p tsconfig.test.json && node out/bench/sharing.js
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PAGE_SIZE } from '../src/engine/memory/frame';
+import { hashPage } from '../src/engine/memory/overcommit/sharing/pageHash';
+import type { Hash64 } from '../src/engine/memory/overcommit/sharing/pageHash';
+import { Machine } from '../src/engine/machine/machine';
+import { createVirtualVm } from '../src/engine/vmm/virtualVm';
+import { MachineSharingHost } from '../src/engine/memory/overcommit/sharing/machineSharingHost';
+import { SharingScanner } from '../src/engine/memory/overcommit/sharing/scanner';
+
+export interface HashFigure {
+  candidate: string;
+  gbPerSecond: number | null;
+  note?: string;
+}
+
+export interface SharingFigures {
+  benchmark: string;
+  target_gb_per_s: number;
+  pages: number;
+  chosen: string;
+  hashes: HashFigure[];
+  fullScan: { pages: number; seconds: number; pagesPerSecond: number; gbPerSecond: number };
+}
+
+/** Pages of pseudo-random bytes: what a guest's data looks like to a hash. */
+function makePages(n: number): Uint8Array[] {
+  const pages: Uint8Array[] = [];
+  let s = 1;
+  for (let i = 0; i < n; i++) {
+    const p = new Uint8Array(PAGE_SIZE);
+    for (let j = 0; j < PAGE_SIZE; j++) {
+      s = (Math.imul(s, 1103515245) + 12345) | 0;
+      p[j] = s >>> 24;
+    }
+    pages.push(p);
+  }
+  return pages;
+}
+
+/** Best GB/s of `repeats` passes over the pages (the host is shared: the best is the machine's). */
+function gbPerSecond(pages: Uint8Array[], repeats: number, hash: (p: Uint8Array) => unknown): number {
+  let best = 0;
+  let sink = 0;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = process.hrtime.bigint();
+    for (const p of pages) if (hash(p) === sink) sink++;
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.max(best, (pages.length * PAGE_SIZE) / s / 1e9);
+  }
+  return Number(best.toFixed(2));
+}
+
+interface XxhashWasm {
+  h64Raw(input: Uint8Array, seed?: bigint): bigint;
+  h32Raw(input: Uint8Array, seed?: number): number;
+}
+interface WasmHasher {
+  init(): unknown;
+  update(data: Uint8Array): unknown;
+  digest(type: 'binary'): Uint8Array;
+}
+interface HashWasm {
+  createXXHash64(): Promise<WasmHasher>;
+  createXXHash3(): Promise<WasmHasher>;
+}
+
+/** An optional module from node_modules or $SHARING_BENCH_MODULES; undefined when absent. */
+function optional<T>(name: string): T | undefined {
+  const bases = [process.env.SHARING_BENCH_MODULES, process.cwd()].filter((b): b is string => !!b);
+  for (const base of bases) {
+    try {
+      return createRequire(join(base, 'package.json'))(name) as T;
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
+}
+
+async function libraryFigures(pages: Uint8Array[], repeats: number): Promise<HashFigure[]> {
+  const out: HashFigure[] = [];
+  const missing = (candidate: string, pkg: string): HashFigure => ({ candidate, gbPerSecond: null, note: `${pkg} not installed (see bench/sharing.ts)` });
+  const xx = optional<() => Promise<XxhashWasm>>('xxhash-wasm');
+  if (xx) {
+    const api = await xx();
+    out.push({ candidate: 'xxhash-wasm XXH64 (h64Raw)', gbPerSecond: gbPerSecond(pages, repeats, (p) => api.h64Raw(p)), note: 'async instantiation; BigInt result' });
+    out.push({ candidate: 'xxhash-wasm XXH32 (h32Raw)', gbPerSecond: gbPerSecond(pages, repeats, (p) => api.h32Raw(p)), note: '32 bits only' });
+  } else out.push(missing('xxhash-wasm XXH64', 'xxhash-wasm'));
+  const hw = optional<HashWasm>('hash-wasm');
+  if (hw) {
+    for (const [name, make] of [['hash-wasm XXH64', hw.createXXHash64], ['hash-wasm XXH3', hw.createXXHash3]] as const) {
+      const h = await make();
+      out.push({ candidate: name, gbPerSecond: gbPerSecond(pages, repeats, (p) => { h.init(); h.update(p); return h.digest('binary'); }), note: 'async instantiation' });
+    }
+  } else out.push(missing('hash-wasm XXH64', 'hash-wasm'));
+  return out;
+}
+
+/** A full scan of two VMs of unique pages on a real machine: hash, table, p2m. */
+function fullScanFigure(pagesPerVm: number): SharingFigures['fullScan'] {
+  const machine = new Machine({ memoryBytes: (2 * pagesPerVm + 256) * PAGE_SIZE });
+  const vms = [createVirtualVm(machine, 'nested', { memoryBytes: pagesPerVm * PAGE_SIZE }), createVirtualVm(machine, 'nested', { memoryBytes: pagesPerVm * PAGE_SIZE })];
+  let s = 7;
+  for (const v of vms) {
+    for (let p = 0; p < pagesPerVm; p++) {
+      const mpn = v.p2m.back(p);
+      const f = machine.memory.bytes.frameForWrite(mpn)!;
+      for (let j = 0; j < PAGE_SIZE; j += 4) {
+        s = (Math.imul(s, 1103515245) + 12345) | 0;
+        f.view.setUint32(j, s, true);
+      }
+    }
+  }
+  const scanner = new SharingScanner(new MachineSharingHost(machine), { seed: 1 });
+  const t0 = process.hrtime.bigint();
+  const pages = scanner.fullScan();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return {
+    pages,
+    seconds: Number(seconds.toFixed(3)),
+    pagesPerSecond: Math.round(pages / seconds),
+    gbPerSecond: Number(((pages * PAGE_SIZE) / seconds / 1e9).toFixed(2)),
+  };
+}
+
+export async function benchSharing(): Promise<SharingFigures> {
+  const n = Number(process.env.SHARING_BENCH_PAGES ?? 8192);
+  const repeats = Number(process.env.BENCH_REPEATS ?? 7);
+  const pages = makePages(n);
+  const out: Hash64 = { hi: 0, lo: 0 };
+  const chosen = 'js xxh32-lanes → 64 (pageHash.ts)';
+  const hashes: HashFigure[] = [{ candidate: chosen, gbPerSecond: gbPerSecond(pages, repeats, (p) => hashPage(p, out).lo) }];
+  hashes.push(...(await libraryFigures(pages, repeats)));
+  return {
+    benchmark: `page hash throughput over ${n} pages of random bytes (best of ${repeats})`,
+    target_gb_per_s: 1,
+    pages: n,
+    chosen,
+    hashes,
+    fullScan: fullScanFigure(Number(process.env.SHARING_BENCH_SCAN_PAGES ?? 16384)),
+  };
+}
+
+// Alone only: bundled into dist/bench.js, bench/main.ts calls benchSharing().
+if (require.main === module && /sharing\.js$/.test(__filename)) {
+  void benchSharing().then((f) => process.stdout.write(JSON.stringify(f, null, 2) + '\n'));
+}

@@ -1,0 +1,64 @@
+// The sharing scanner's view of a real Machine: guest pages through each VM's p2m, shared frames
+// through the machine's refcounts (vmm/sharedFrames.ts). Eligibility is the p2m's: a private
+// resident page the mode lets the VMM share — not a traced or pinned guest page table (its frame
+// must stay put: the shadow MMU write-protects it), not the hypervisor's, not a paravirtual
+// guest's (Xen shares no PV memory). Unbacked, ballooned, swapped and already-shared pages are
+// skipped by state before anything is hashed.
+import type { Machine } from '../../../machine/machine';
+import type { P2m } from '../../../vmm/p2m';
+import { PAGE_SIZE } from '../../frame';
+import type { ScanHost, ScanVm } from './scanner';
+
+/** What an untouched (never written) machine frame holds: the sparse memory's zeros. */
+const ZEROS = new Uint8Array(PAGE_SIZE);
+
+export class MachineSharingHost implements ScanHost {
+  private readonly p2ms = new Map<number, P2m>();
+  private list: ScanVm[] = [];
+  private seen = 0;
+
+  constructor(private readonly machine: Machine) {}
+
+  vms(): readonly ScanVm[] {
+    if (this.seen !== this.machine.vms.length) {
+      this.list = [];
+      this.p2ms.clear();
+      for (const vm of this.machine.vms) {
+        const parts = this.machine.partsOf(vm);
+        if (!parts) continue; // a native VM: no hypervisor, nothing to share
+        this.p2ms.set(parts.vmId, parts.p2m);
+        this.list.push({ vmId: parts.vmId, pages: parts.p2m.pages, bus: vm.bus });
+      }
+      this.seen = this.machine.vms.length;
+    }
+    return this.list;
+  }
+
+  eligiblePage(vmId: number, ppn: number): Uint8Array | null {
+    const p2m = this.p2m(vmId);
+    if (!p2m || p2m.stateOf(ppn) !== 'private' || p2m.whyNot(ppn, 'share') !== null) return null;
+    return this.frameBytes(p2m.lookup(ppn));
+  }
+
+  frameBytes(mpn: number): Uint8Array {
+    return this.machine.memory.bytes.peekFrame(mpn)?.data ?? ZEROS;
+  }
+
+  sharedRefs(mpn: number): number {
+    const shared = this.machine.memory.shared;
+    return shared.isShared(mpn) ? shared.refs(mpn) : 0;
+  }
+
+  createShared(vmId: number, ppn: number): number {
+    return this.p2m(vmId)?.shareInPlace(ppn) ?? -1;
+  }
+
+  shareWith(vmId: number, ppn: number, mpn: number): boolean {
+    return this.p2m(vmId)?.shareWith(ppn, mpn) ?? false;
+  }
+
+  private p2m(vmId: number): P2m | undefined {
+    if (!this.p2ms.has(vmId)) this.vms();
+    return this.p2ms.get(vmId);
+  }
+}
