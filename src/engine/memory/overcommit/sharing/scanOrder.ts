@@ -5,17 +5,8 @@
 // ≥ n are skipped ("cycle walking"), at most half of them. Each pass draws a new multiplier,
 // increment and start from the scanner's seeded generator, so passes differ and runs repeat.
 
-/** mulberry32: a small seeded generator; the scanner's only source of randomness. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The scanner's only source of randomness: the overcommit engine's one seeded generator. */
+export { seededRandom as mulberry32 } from '../policy/seededRandom';
 
 export class ScanOrder {
   private readonly mask: number;
