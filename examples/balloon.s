@@ -5,7 +5,8 @@
 ;
 ; The host's targets come from the run: `; balloon-target:` below (seconds:pages), which the
 ; example tests pass as the run option devices.balloon.schedule — the stand-in for the memory
-; scheduler, which sets BalloonDevice.target itself. The driver polls once a simulated second
+; scheduler, which sets BalloonDevice.target itself. From the command line:
+;   node dist/cli.js run examples/balloon.s --mode shadow --balloon-target 0:300,1.5:100 The driver polls once a simulated second
 ; (HZ timer ticks; 1 s = 1,000,000 instructions) and inflates at most `rate` pages a second:
 ;   1 s  target 300: inflates 256 (its starting rate: the rest would come a second later)
 ;   2 s  the target is 100 now: deflates 156

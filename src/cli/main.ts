@@ -16,12 +16,14 @@ import { formatComparison, formatMachineSummary, formatSummary } from '../engine
 import { availableModes } from '../engine/vmm/modes';
 import type { MemoryMode } from '../engine/vm';
 import type { RunOptions } from '../engine/runner';
+import { parseTargetSchedule } from '../engine/memory/overcommit/balloon/targetSchedule';
+import type { TargetStep } from '../engine/memory/overcommit/balloon/balloonDevice';
 
 const USAGE = `usage:
   vmem run FILE [--mode native|shadow|nested|paravirt] [--compare MODE,MODE...] [--max-steps N]
                [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
                [--define NAME=VALUE]... [--shadow-sync trace|unsync] [--ept-page 4k|2m|1g]
-               [--ept-ad] [--no-vpid] [--walk-caches] [--audit]
+               [--ept-ad] [--no-vpid] [--walk-caches] [--audit] [--balloon-target S:PAGES,...]
   vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
   vmem help`;
 
@@ -84,6 +86,7 @@ function cmdRun(args: string[]): void {
       'no-vpid': { type: 'boolean', default: false },
       'walk-caches': { type: 'boolean', default: false },
       audit: { type: 'boolean', default: false },
+      'balloon-target': { type: 'string' },
     },
   });
   if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
@@ -108,8 +111,17 @@ function cmdRun(args: string[]): void {
   const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
+  let balloonSchedule: TargetStep[] | undefined;
+  if (values['balloon-target'] !== undefined) {
+    try {
+      balloonSchedule = parseTargetSchedule(values['balloon-target']);
+    } catch (e) {
+      fail(`--balloon-target: ${(e as Error).message}`);
+    }
+  }
   const base: RunOptions = {
     maxSteps,
+    devices: balloonSchedule ? { balloon: { schedule: balloonSchedule } } : undefined,
     audit: values.audit,
     memoryBytes: memoryMiB * 1024 * 1024,
     tlb: { entries, ways },

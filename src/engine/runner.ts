@@ -14,6 +14,10 @@ import type { Monitor } from './vmm/monitor';
 import { auditMachine } from './vmm/audit';
 import { attachGuestDevices } from './memory/overcommit/guestDevices';
 import type { GuestDeviceOptions, GuestDevices } from './memory/overcommit/guestDevices';
+import { BalloonDevice } from './memory/overcommit/balloon/balloonDevice';
+import type { BalloonCounters } from './memory/overcommit/balloon/balloonDevice';
+import { GuestDisk } from './memory/overcommit/guest/guestDisk';
+import type { GuestDiskCounters } from './memory/overcommit/guest/guestDisk';
 
 export type ExitReason = 'halted' | 'shutdown' | 'triple-fault' | 'max-steps' | 'error';
 
@@ -43,6 +47,11 @@ export interface RunSummary extends StatisticsSnapshot {
   exit: { reason: ExitReason; message: string; status: number | null; ok: boolean };
   console: string;
   vcpus: number;
+  /** What the overcommitment devices did, for those the run used (a target was set, the disk was read or written). */
+  devices?: {
+    balloon?: { size: number; target: number } & BalloonCounters;
+    guestDisk?: GuestDiskCounters;
+  };
 }
 
 export interface LoadedProgram {
@@ -155,7 +164,16 @@ export function summarize(vm: Vm, stats: Statistics, engineError?: string): RunS
     }
   }
   const ok = reason === 'halted' || (reason === 'shutdown' && status === 0);
-  return { mode: vm.mode, exit: { reason, message, status, ok }, console: vm.devices.console, vcpus: vm.vcpus.length, ...stats.snapshot() };
+  return { mode: vm.mode, exit: { reason, message, status, ok }, console: vm.devices.console, vcpus: vm.vcpus.length, ...stats.snapshot(), devices: deviceSummary(vm) };
+}
+
+function deviceSummary(vm: Vm): RunSummary['devices'] {
+  const out: NonNullable<RunSummary['devices']> = {};
+  const b = vm.devices.find(BalloonDevice);
+  if (b && (b.target > 0 || b.counters.requests > 0)) out.balloon = { size: b.size, target: b.target, ...b.counters };
+  const d = vm.devices.find(GuestDisk);
+  if (d && d.counters.reads + d.counters.writes + d.counters.errors > 0) out.guestDisk = { ...d.counters };
+  return out.balloon || out.guestDisk ? out : undefined;
 }
 
 /** An event as JSON (bigints as hex strings) for traces. */

@@ -31,6 +31,10 @@ export function formatSummary(program: string, s: RunSummary): string {
     const vmm = Object.entries(s.vmm).map(([k, v]) => `${k} ${n(v)}`).join(', ');
     if (vmm) lines.push(`VMM            ${vmm}`);
   }
+  const b = s.devices?.balloon;
+  if (b) lines.push(`balloon        ${n(b.size)} of target ${n(b.target)} pages; inflated ${n(b.inflated)}, deflated ${n(b.deflated)}, pops ${n(b.pops)}, refused ${n(b.refused)}`);
+  const d = s.devices?.guestDisk;
+  if (d) lines.push(`guest disk     reads ${n(d.reads)}, writes ${n(d.writes)}, errors ${n(d.errors)}, ${n(d.stallCycles)} cycles waited`);
   return lines.join('\n') + '\n';
 }
 

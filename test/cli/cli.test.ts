@@ -36,6 +36,18 @@ describe('vmem CLI', () => {
     assert.match(vmem('run', 'examples/hello.s', '--define', 'PAGING').err, /NAME=NUMBER/);
   });
 
+  it('--balloon-target sets the host targets; the summary says what the balloon did', () => {
+    const r = vmem('run', 'examples/balloon.s', '--mode', 'shadow', '--balloon-target', '0:300,1.5:100');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /balloon: 1 s: target 300, inflated 256, size 256/);
+    assert.match(r.out, /^balloon +100 of target 100 pages; inflated 256, deflated 156, pops 0, refused 0$/m);
+    const none = vmem('run', 'examples/balloon.s');
+    assert.doesNotMatch(none.out, /^balloon +/m, 'no target, no balloon line');
+    const bad = vmem('run', 'examples/balloon.s', '--balloon-target', '0:x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--balloon-target: a balloon target step is SECONDS:PAGES \(e\.g\. 1\.5:100\), not '0:x'/);
+  });
+
   it('run --json: the documented summary', () => {
     const r = vmem('run', 'examples/demand-paging.s', '--json');
     assert.equal(r.code, 0, r.err);

@@ -60,6 +60,24 @@ describe('event breakpoints and data breakpoints (DebugClient over stdio)', func
     assert.equal(await value('gva'), BigInt(fields.gva), 'gva is the fault address of the stop event');
   });
 
+  it('balloonTarget gives the balloon its targets: the balloon filter stops at the inflate', async () => {
+    const dc = h.dc;
+    const ev = await launchAndStop(dc, { program: join(ROOT, 'examples/balloon.s'), mode: 'shadow', balloonTarget: '0:300,1.5:100' }, () =>
+      dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'balloon', condition: 'pages > 1' }] }),
+    );
+    assert.equal(ev.body.reason, 'exception');
+    assert.match(ev.body.description ?? '', /^Balloon inflate: 256 page\(s\); balloon 256 of target 300$/);
+  });
+
+  it('a bad balloonTarget is refused with what was expected', async () => {
+    const dc = h.dc;
+    await dc.initializeRequest({ adapterID: 'vmem', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    await assert.rejects(
+      dc.launchRequest({ program: join(ROOT, 'examples/balloon.s'), balloonTarget: '300' } as DebugProtocol.LaunchRequestArguments),
+      /'balloonTarget': a balloon target step is SECONDS:PAGES \(e\.g\. 1\.5:100\), not '300'/,
+    );
+  });
+
   it('a data breakpoint on a PTE stops when the entry changes', async () => {
     const dc = h.dc;
     await launchAndStop(dc, { program: HELLO }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: 31 }] }));

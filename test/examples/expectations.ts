@@ -10,6 +10,7 @@
 //   ; balloon-target: 0:300 2.5:100   the host's balloon targets (seconds:pages), run option
 //                               devices.balloon.schedule — the memory scheduler's stand-in
 import type { RunOptions, RunSummary } from '../../src/engine/runner';
+import { parseTargetSchedule } from '../../src/engine/memory/overcommit/balloon/targetSchedule';
 
 export type CounterName = keyof typeof COUNTERS;
 
@@ -68,12 +69,7 @@ const BALLOON_TARGET_RE = /^\s*;\s*balloon-target:\s*(.*)$/m;
 /** The host's balloon target schedule an example declares (`; balloon-target: 0:300 2.5:100`), if any. */
 export function parseBalloonTargets(source: string): { at: number; pages: number }[] | undefined {
   const m = BALLOON_TARGET_RE.exec(source);
-  if (!m) return undefined;
-  return m[1].trim().split(/\s+/).map((item) => {
-    const d = /^(\d+(?:\.\d+)?):(\d+)$/.exec(item);
-    if (!d) throw new Error(`balloon-target: expected SECONDS:PAGES, got '${item}'`);
-    return { at: Number(d[1]), pages: Number(d[2]) };
-  });
+  return m ? parseTargetSchedule(m[1]) : undefined;
 }
 
 /** The memory modes an example declares (`; modes: native shadow`), or the default ones. */

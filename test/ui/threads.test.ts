@@ -24,6 +24,8 @@ describe('the views follow the thread clicked in CALL STACK', function () {
     assert.deepEqual(ref.map((r) => r.tlb.entries.length), [1, 2], 'the two TLBs differ (vcpu1 touched its second page)');
     wb.writeLaunchJson([{ type: 'vmem', request: 'launch', name: CONFIG, program: `\${workspaceFolder}/${TWO_CPUS_FILE}`, vcpus: 2 }]);
     await wb.open();
+    // The suites share one workbench: start from no editors (the restore suite leaves four groups).
+    await wb.runCommand('View: Close All Editor Groups');
   });
 
   afterEach(async function () {

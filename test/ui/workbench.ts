@@ -145,11 +145,19 @@ export class Workbench {
 
   /** Moves the cursor of the active editor to line `n` (Go to Line) and checks the status bar. */
   async goToLine(n: number): Promise<void> {
-    await this.openQuickInput(`:${n}`);
-    await this.page.keyboard.press('Enter');
+    // Enter before the picker has parsed ":n" does nothing on a loaded machine: wait for its
+    // "Go to line n." row, and type again if the picker closed without moving the cursor.
     await poll(`cursor on line ${n}`, async () => {
       const text = await this.page.locator('.statusbar-item[id="status.editor.selection"]').innerText();
-      return new RegExp(`Ln ${n},`).test(text) ? true : undefined;
+      if (new RegExp(`Ln ${n},`).test(text)) return true;
+      await this.openQuickInput(`:${n}`);
+      try {
+        await this.quickInput.locator('.monaco-list-row', { hasText: `line ${n}` }).first().waitFor({ timeout: 1500 });
+      } catch {
+        return undefined;
+      }
+      await this.page.keyboard.press('Enter');
+      return undefined;
     });
   }
 

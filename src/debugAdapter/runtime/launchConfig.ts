@@ -5,6 +5,8 @@ import { EVENT_KINDS } from '../../engine/events';
 import type { EventKind } from '../../engine/events';
 import { MEMORY_MODES } from '../../engine/vm';
 import type { MemoryMode } from '../../engine/vm';
+import { parseTargetSchedule } from '../../engine/memory/overcommit/balloon/targetSchedule';
+import type { TargetStep } from '../../engine/memory/overcommit/balloon/balloonDevice';
 
 export interface LaunchConfig {
   /** Absolute path of the .s program or .json scenario. */
@@ -22,6 +24,8 @@ export interface LaunchConfig {
   eptAccessedDirty: boolean;
   vpid: boolean;
   walkCaches: boolean;
+  /** The host's balloon targets over simulated time (`balloonTarget: "0:300,1.5:100"`); empty: none. */
+  balloonTarget: TargetStep[];
   maxSteps: number;
   /** Event kinds logged to the Debug Console (empty: none). */
   logEvents: EventKind[];
@@ -34,7 +38,7 @@ export class LaunchConfigError extends Error {}
 const CLIENT_KEYS = ['type', 'request', 'name', 'noDebug', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'presentation', 'suppressMultipleSessionWarning', 'cwd'];
 
 /** Keys of a program run; a scenario sets the machine itself and takes only the run keys. */
-const PROGRAM_KEYS = ['mode', 'defines', 'memoryMiB', 'vcpus', 'shadowSync', 'eptPageSize', 'eptAccessedDirty', 'vpid', 'walkCaches'];
+const PROGRAM_KEYS = ['mode', 'defines', 'memoryMiB', 'vcpus', 'shadowSync', 'eptPageSize', 'eptAccessedDirty', 'vpid', 'walkCaches', 'balloonTarget'];
 const RUN_KEYS = ['program', 'stopOnEntry', 'tlbEntries', 'tlbWays', 'maxSteps', 'logEvents', 'audit'];
 export const LAUNCH_KEYS = [...RUN_KEYS, ...PROGRAM_KEYS];
 
@@ -49,6 +53,16 @@ function int(v: unknown, key: string, dflt: number, min: number, max: number): n
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`'${key}': expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return v as number;
+}
+
+function balloonTarget(v: unknown): TargetStep[] {
+  if (v === undefined) return [];
+  if (typeof v !== 'string') return fail(`'balloonTarget': expected a string of SECONDS:PAGES steps such as "0:300,1.5:100", got ${JSON.stringify(v)}`);
+  try {
+    return parseTargetSchedule(v);
+  } catch (e) {
+    return fail(`'balloonTarget': ${(e as Error).message}`);
+  }
 }
 
 function bool(v: unknown, key: string, dflt: boolean): boolean {
@@ -121,6 +135,7 @@ export function parseLaunchConfig(args: Record<string, unknown>, resolvePath: (p
     eptAccessedDirty: bool(args.eptAccessedDirty, 'eptAccessedDirty', false),
     vpid: bool(args.vpid, 'vpid', true),
     walkCaches: bool(args.walkCaches, 'walkCaches', false),
+    balloonTarget: balloonTarget(args.balloonTarget),
     maxSteps: int(args.maxSteps, 'maxSteps', 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     logEvents: logEvents(args.logEvents),
     audit: bool(args.audit, 'audit', false),

@@ -94,6 +94,7 @@ export function buildTarget(cfg: LaunchConfig): Target {
         shadow: { sync: cfg.shadowSync },
         nested: { eptPageSize: cfg.eptPageSize, accessedDirty: cfg.eptAccessedDirty, vpid: cfg.vpid, walkCaches: cfg.walkCaches },
       },
+      devices: cfg.balloonTarget.length > 0 ? { balloon: { schedule: cfg.balloonTarget } } : undefined,
     });
     return single('vm1', vm, machine, program);
   }
