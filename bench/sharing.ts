@@ -18,6 +18,7 @@ import { Machine } from '../src/engine/machine/machine';
 import { createVirtualVm } from '../src/engine/vmm/virtualVm';
 import { MachineSharingHost } from '../src/engine/memory/overcommit/sharing/machineSharingHost';
 import { SharingScanner } from '../src/engine/memory/overcommit/sharing/scanner';
+import { seededU32 } from '../src/engine/memory/overcommit/seededRandom';
 
 export interface HashFigure {
   candidate: string;
@@ -34,16 +35,18 @@ export interface SharingFigures {
   fullScan: { pages: number; seconds: number; pagesPerSecond: number; gbPerSecond: number };
 }
 
-/** Pages of pseudo-random bytes: what a guest's data looks like to a hash. */
+/** Fills a page with pseudo-random words (the engine's seeded generator): what a guest's data looks like to a hash. */
+function fillRandom(page: Uint8Array, next: () => number): void {
+  const words = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  for (let j = 0; j < page.byteLength; j += 4) words.setUint32(j, next(), true);
+}
+
 function makePages(n: number): Uint8Array[] {
+  const next = seededU32(1);
   const pages: Uint8Array[] = [];
-  let s = 1;
   for (let i = 0; i < n; i++) {
     const p = new Uint8Array(PAGE_SIZE);
-    for (let j = 0; j < PAGE_SIZE; j++) {
-      s = (Math.imul(s, 1103515245) + 12345) | 0;
-      p[j] = s >>> 24;
-    }
+    fillRandom(p, next);
     pages.push(p);
   }
   return pages;
@@ -112,16 +115,9 @@ async function libraryFigures(pages: Uint8Array[], repeats: number): Promise<Has
 function fullScanFigure(pagesPerVm: number): SharingFigures['fullScan'] {
   const machine = new Machine({ memoryBytes: (2 * pagesPerVm + 256) * PAGE_SIZE });
   const vms = [createVirtualVm(machine, 'nested', { memoryBytes: pagesPerVm * PAGE_SIZE }), createVirtualVm(machine, 'nested', { memoryBytes: pagesPerVm * PAGE_SIZE })];
-  let s = 7;
+  const next = seededU32(7);
   for (const v of vms) {
-    for (let p = 0; p < pagesPerVm; p++) {
-      const mpn = v.p2m.back(p);
-      const f = machine.memory.bytes.frameForWrite(mpn)!;
-      for (let j = 0; j < PAGE_SIZE; j += 4) {
-        s = (Math.imul(s, 1103515245) + 12345) | 0;
-        f.view.setUint32(j, s, true);
-      }
-    }
+    for (let p = 0; p < pagesPerVm; p++) fillRandom(machine.memory.bytes.frameForWrite(v.p2m.back(p))!.data, next);
   }
   const scanner = new SharingScanner(new MachineSharingHost(machine), { seed: 1 });
   const t0 = process.hrtime.bigint();

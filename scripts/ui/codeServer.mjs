@@ -209,12 +209,16 @@ export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensi
   return u.toString();
 }
 
-export function checkChromium() {
-  if (existsSync(CHROMIUM)) return;
-  throw new Error(
-    `Chromium is missing (${CHROMIUM}); the extension-host and UI tests drive VS Code in it.\n` +
-      `Install it with:  sudo apt-get install -y chromium   (as root: apt-get install -y chromium)`,
-  );
+/** The apt-get line for whatever is missing, prefixed with sudo unless we are root. */
+export function aptCommand(packages) {
+  const root = process.getuid?.() === 0;
+  return `${root ? '' : 'sudo '}apt-get update && ${root ? '' : 'sudo '}apt-get install -y ${packages.join(' ')}`;
+}
+
+/** Why no browser can be launched (with the command that installs one), or undefined. */
+export function chromiumProblem() {
+  if (existsSync(CHROMIUM)) return undefined;
+  return `Chromium is missing (${CHROMIUM}): the extension-host and UI tests run VS Code in it. Install it:\n  ${aptCommand(['chromium'])}`;
 }
 
 /** playwright-core from tools/ui (never a downloaded browser: executablePath is Debian's). */
@@ -229,7 +233,8 @@ export function playwright() {
  * --user-data-dir in args and supplies it itself).
  */
 export async function launchBrowser({ profile, headless = true, viewport = { width: 1600, height: 1000 } } = {}) {
-  checkChromium();
+  const problem = chromiumProblem();
+  if (problem) throw new Error(problem);
   const { chromium } = playwright();
   const dir = profile ?? tempDir('chromium');
   const context = await chromium.launchPersistentContext(dir, {

@@ -48,7 +48,7 @@ function newestMtime(dir) {
 /** The .vsix, packaged now unless one newer than src/, media/ and package.json exists. */
 export function ensureVsix(repackage) {
   const vsix = vsixPath();
-  const inputs = Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'package.json')).mtimeMs);
+  const inputs = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'media')), statSync(join(ROOT, 'package.json')).mtimeMs);
   if (repackage && (!existsSync(vsix) || statSync(vsix).mtimeMs < inputs)) {
     log('packaging the extension (npm run package)');
     const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'inherit' });

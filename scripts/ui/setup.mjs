@@ -8,21 +8,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHROMIUM, CODE_SERVER, TOOLS, tempDir, removeDir } from './codeServer.mjs';
+import { CODE_SERVER, TOOLS, aptCommand, chromiumProblem, tempDir, removeDir } from './codeServer.mjs';
 
 const RIPGREP_CACHE_VERSION = '1.15.11'; // @vscode/ripgrep as pinned by code-server 4.100.3
 const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
-
-/** The apt-get line for whatever is missing, prefixed with sudo unless we are root. */
-export function aptCommand(packages) {
-  const root = process.getuid?.() === 0;
-  return `${root ? '' : 'sudo '}apt-get update && ${root ? '' : 'sudo '}apt-get install -y ${packages.join(' ')}`;
-}
-
-export function chromiumProblem() {
-  if (existsSync(CHROMIUM)) return undefined;
-  return `Chromium is missing (${CHROMIUM}): the extension-host and UI tests run VS Code in it. Install it:\n  ${aptCommand(['chromium'])}`;
-}
 
 function installed() {
   const lock = join(TOOLS, 'package-lock.json');

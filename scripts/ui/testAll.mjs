@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './codeServer.mjs';
-import { chromiumProblem, setup } from './setup.mjs';
+import { ROOT, chromiumProblem } from './codeServer.mjs';
+import { setup } from './setup.mjs';
 import { runMain } from './runMain.mjs';
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped\s*$/gm;

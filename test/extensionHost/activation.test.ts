@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { stopsOf, workspaceFolder } from './hostHelpers';
+import { nextEvent, stopsOf, workspaceFolder } from './hostHelpers';
 
 const EXTENSION_ID = 'vmem.vmem-debugger';
 
@@ -65,12 +65,7 @@ describe('activation', () => {
     const program = join(folder.uri.fsPath, 'two-processes.s');
     const stops = stopsOf('vmem');
     try {
-      const started = new Promise<vscode.DebugSession>((ok) => {
-        const sub = vscode.debug.onDidStartDebugSession((s) => {
-          sub.dispose();
-          ok(s);
-        });
-      });
+      const started = nextEvent(vscode.debug.onDidStartDebugSession);
       const ok = await vscode.debug.startDebugging(folder, {
         type: 'vmem',
         request: 'launch',
@@ -89,13 +84,7 @@ describe('activation', () => {
         threads.threads.some((t) => t.name === 'vm1/vcpu0'),
         `threads: ${threads.threads.map((t) => t.name).join(', ')}`,
       );
-      const ended = new Promise<void>((ok) => {
-        const sub = vscode.debug.onDidTerminateDebugSession((s) => {
-          if (s.id !== session.id) return;
-          sub.dispose();
-          ok();
-        });
-      });
+      const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id);
       await vscode.debug.stopDebugging(session);
       await ended;
     } finally {

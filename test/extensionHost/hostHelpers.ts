@@ -69,6 +69,17 @@ export function stopsOf(debugType: string): StopQueue {
   };
 }
 
+/** The next event of `event` that `pred` accepts; no time limit of its own (the test's bounds it). */
+export function nextEvent<T>(event: vscode.Event<T>, pred: (e: T) => boolean = () => true): Promise<T> {
+  return new Promise((ok) => {
+    const sub = event((e) => {
+      if (!pred(e)) return;
+      sub.dispose();
+      ok(e);
+    });
+  });
+}
+
 /** Polls `probe` until it returns something other than undefined. */
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

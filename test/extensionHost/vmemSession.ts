@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { VmemExtensionApi } from '../../src/extension/extension';
 import type { StopState } from '../../src/extension/session';
-import { waitFor, workspaceFolder } from './hostHelpers';
+import { nextEvent, waitFor, workspaceFolder } from './hostHelpers';
 
 const EXTENSION_ID = 'vmem.vmem-debugger';
 
@@ -60,19 +60,8 @@ export async function debugTo(a: VmemExtensionApi, config: Record<string, unknow
 export async function endSession(a: VmemExtensionApi): Promise<void> {
   const s = a.sessions.session;
   if (!s) return;
-  const ended = new Promise<void>((ok) => {
-    const sub = a.sessions.onDidEnd(() => {
-      sub.dispose();
-      ok();
-    });
-  });
-  const terminated = new Promise<void>((ok) => {
-    const sub = vscode.debug.onDidTerminateDebugSession((t) => {
-      if (t.id !== s.id) return;
-      sub.dispose();
-      ok();
-    });
-  });
+  const ended = nextEvent(a.sessions.onDidEnd);
+  const terminated = nextEvent(vscode.debug.onDidTerminateDebugSession, (t) => t.id === s.id);
   await vscode.debug.stopDebugging(s);
   await Promise.all([ended, terminated]);
   await waitFor(`VS Code to let go of session ${s.name}`, () =>

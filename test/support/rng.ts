@@ -1,4 +1,7 @@
-// A small seeded generator (mulberry32) so generated tests are reproducible.
+// Seeded generators so generated tests are reproducible: the engine's own (mulberry32,
+// src/engine/memory/overcommit/seededRandom.ts) with the helpers tests draw with.
+import { seededRandom, seededU32 } from '../../src/engine/memory/overcommit/seededRandom';
+
 export interface Rng {
   u32(): number;
   int(n: number): number;
@@ -8,14 +11,7 @@ export interface Rng {
 }
 
 export function rng(seed: number): Rng {
-  let s = seed >>> 0;
-  const u32 = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const u32 = seededU32(seed);
   return {
     u32,
     int: (n) => u32() % n,
@@ -26,7 +22,4 @@ export function rng(seed: number): Rng {
 }
 
 /** The same generator as a function returning floats in [0, 1). */
-export function rngFloat(seed: number): () => number {
-  const r = rng(seed);
-  return () => r.u32() / 4294967296;
-}
+export const rngFloat: (seed: number) => () => number = seededRandom;

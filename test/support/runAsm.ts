@@ -1,11 +1,25 @@
-// Assemble guest source text and run it in native mode; fail the test on assembly errors.
-import { assembleText } from '../../src/engine/isa/assembler';
+// Assemble guest source text (or an example file) and run it in native mode; fail the test on
+// assembly errors.
+import { join, resolve } from 'node:path';
+import { assemble, assembleText } from '../../src/engine/isa/assembler';
+import { nodeFileProvider } from '../../src/cli/nodeFileProvider';
+import type { LoadedProgram } from '../../src/engine/runner';
 import { runProgram, RunOptions, RunSummary, startProgram } from '../../src/engine/runner';
 import type { EngineEvent } from '../../src/engine/events';
 
 export function assembleOk(src: string): ReturnType<typeof assembleText> {
   const r = assembleText(src, 'test.s');
   if (!r.ok) throw new Error('assembly failed:\n' + r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join('\n'));
+  return r;
+}
+
+// out/test/support → the repository's examples/
+export const EXAMPLES = resolve(__dirname, '../../../examples');
+
+/** An example file (with its includes) assembled with `defines` (e.g. PAGING, BALLOON). */
+export function assembleExample(file: string, defines: Record<string, bigint> = {}): LoadedProgram {
+  const r = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines });
+  if (!r.ok) throw new Error(`${file} does not assemble:\n` + r.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join('\n'));
   return r;
 }
 

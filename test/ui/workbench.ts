@@ -105,40 +105,35 @@ export class Workbench {
   }
 
   /**
+   * Types `text` in the quick input and clicks the row whose label is exactly `label`; true if it
+   * did, undefined (picker closed, for poll to try again) if no such row showed within `waitMs`.
+   */
+  private async pickExactRow(text: string, label: string, waitMs: number): Promise<true | undefined> {
+    await this.openQuickInput(text);
+    const row = this.quickInput.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) }).first();
+    try {
+      await row.waitFor({ timeout: waitMs });
+    } catch {
+      await this.closeQuickInput();
+      return undefined;
+    }
+    await row.click();
+    return true;
+  }
+
+  /**
    * Runs a command from the palette by its exact label ("Debug: Start Debugging"). Enter would
    * take the top fuzzy match; clicking the exact row cannot run a neighbour. Retries until the
    * command is registered (the palette says "No matching commands" before activation).
    */
   async runCommand(label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
-    await poll(`command "${label}" in the palette`, async () => {
-      await this.openQuickInput(`>${label}`);
-      const row = this.quickInput.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) });
-      try {
-        await row.first().waitFor({ timeout: 1500 });
-      } catch {
-        await this.closeQuickInput();
-        return undefined;
-      }
-      await row.first().click();
-      return true;
-    }, timeoutMs);
+    await poll(`command "${label}" in the palette`, () => this.pickExactRow(`>${label}`, label, 1500), timeoutMs);
   }
 
   /** Opens a workspace file by quick open (its path relative to the workspace). */
   async openFile(relativePath: string): Promise<void> {
     const base = relativePath.split('/').pop() ?? relativePath;
-    await poll(`"${relativePath}" in quick open`, async () => {
-      await this.openQuickInput(relativePath);
-      const row = this.quickInput.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(base) }) });
-      try {
-        await row.first().waitFor({ timeout: 2000 });
-      } catch {
-        await this.closeQuickInput();
-        return undefined;
-      }
-      await row.first().click();
-      return true;
-    });
+    await poll(`"${relativePath}" in quick open`, () => this.pickExactRow(relativePath, base, 2000));
     await this.page.locator('.tabs-container .tab.active .label-name', { hasText: exactly(base) }).waitFor();
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor();
   }

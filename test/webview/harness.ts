@@ -117,7 +117,8 @@ export class Harness {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pw = require(path.join(ROOT, 'tools/ui/node_modules/playwright-core')) as Playwright;
     const browser = await pw.chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
+      // The variable scripts/ui/codeServer.mjs reads: one override for every suite that drives Chromium.
+      executablePath: process.env.VMEM_CHROMIUM ?? '/usr/bin/chromium', headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     });
     return new Harness(server, browser, `http://127.0.0.1:${port}`);

@@ -6,30 +6,15 @@
 import * as assert from 'node:assert/strict';
 import { browserSuite, fixture } from './harness';
 import type { ViewName } from './harness';
-import type { TlbTagWire, TranslationMessage, TranslationViewState } from '../../src/webview/shared/messages';
-import type { TlbWire, TranslationWire } from '../../src/debugAdapter/viewsProtocol';
+import type { TranslationViewState } from '../../src/webview/shared/messages';
+import { translationMessage as message } from './payloads';
+import type { Answer } from './payloads';
 
-interface Answer { walk: TranslationWire; tlb: TlbWire }
 const shadowStops = fixture<{ first: Answer; second: Answer }>('shadow-stops.json');
-
-function tag(t: TlbWire): TlbTagWire {
-  const { entries: _e, ...rest } = t;
-  return rest;
-}
-
-/** The host's message for `a` at stop `stopCount` of vm1/vcpu0, following the stop's focus. */
-function message(a: Answer, stopCount: number, previous?: { stopCount: number; answer: Answer }): TranslationMessage {
-  return {
-    type: 'translation', source: 'focus',
-    stop: { stopCount, vm: 1, vcpu: 0, thread: 'vm1/vcpu0', reason: 'exception', description: `Hidden page fault at gva ${a.walk.gva} (shadow miss)` },
-    query: { gva: a.walk.gva, access: a.walk.access, user: a.walk.guest.user }, walk: a.walk, tlbTag: tag(a.tlb),
-    previous: previous && { stopCount: previous.stopCount, walk: previous.answer.walk, tlbTag: tag(previous.answer.tlb) },
-  };
-}
 
 /** What the page saved at stop 2 of a session (the second hidden fault, compared with the first). */
 function savedAtStop2(): TranslationViewState {
-  const shown = message(shadowStops.second, 2, { stopCount: 1, answer: shadowStops.first });
+  const shown = message(shadowStops.second, 2, { stopCount: 1, ...shadowStops.first });
   return { query: shown.query, source: shown.source, shown };
 }
 

@@ -3,32 +3,14 @@
 import * as assert from 'node:assert/strict';
 import { browserSuite, fixture } from './harness';
 import type { OpenedView } from './harness';
-import type { TranslationMessage, TlbTagWire, StopRef } from '../../src/webview/shared/messages';
+import { translationMessage as message } from './payloads';
+import type { Answer } from './payloads';
 import type { TlbWire, TranslationWire } from '../../src/debugAdapter/viewsProtocol';
 
-interface Answer { walk: TranslationWire; tlb: TlbWire }
 const shadowStops = fixture<{ first: Answer; second: Answer }>('shadow-stops.json');
 const nested = fixture<{ walk: TranslationWire; kernel: TranslationWire; tlb: TlbWire; unmapped: TranslationWire }>('nested-2d.json');
 const paravirt = fixture<Answer>('paravirt.json');
 const native = fixture<{ walk: TranslationWire }>('native.json');
-
-function tag(t: TlbWire | undefined): TlbTagWire | null {
-  if (!t) return null;
-  const { entries: _e, ...rest } = t;
-  return rest;
-}
-
-function stop(stopCount: number, description = 'Hidden page fault at gva 0x00400000 (shadow miss)'): StopRef {
-  return { stopCount, vm: 1, vcpu: 0, thread: 'vm1/vcpu0', reason: 'exception', description };
-}
-
-export function message(walk: TranslationWire, tlb: TlbWire | undefined, stopCount: number, previous?: { stopCount: number; walk: TranslationWire; tlb?: TlbWire }): TranslationMessage {
-  return {
-    type: 'translation', stop: stop(stopCount), source: 'focus',
-    query: { gva: walk.gva, access: walk.access, user: walk.guest.user }, walk, tlbTag: tag(tlb),
-    previous: previous ? { stopCount: previous.stopCount, walk: previous.walk, tlbTag: tag(previous.tlb) } : undefined,
-  };
-}
 
 describe('webview: Address Translation (Chromium)', function () {
   this.timeout(60_000);
@@ -40,7 +22,7 @@ describe('webview: Address Translation (Chromium)', function () {
     view = await harness.open('translation');
     await view.post({ type: 'phase', phase: 'none' });
     assert.match(await text('.content'), /No vmem debug session/);
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+    await view.post(message(shadowStops.second, 2));
     await view.post({ type: 'phase', phase: 'running' });
     assert.match(await text('.banner'), /Running…/);
     assert.equal(await view.page.locator('body.stale').count(), 1, 'the last picture is dimmed while running');
@@ -48,7 +30,7 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('draws the guest walk level by level (shadow mode, 4-level)', async () => {
     view = await harness.open('translation');
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+    await view.post(message(shadowStops.second, 2));
     const rows = view.page.locator('.column.guest tr[data-row]');
     assert.equal(await rows.count(), 4);
     const table: string[] = [];
@@ -72,12 +54,12 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('marks what changed since the previous stop (A bits set, shadow filled, TLB filled)', async () => {
     view = await harness.open('translation');
-    await view.post(message(shadowStops.first.walk, shadowStops.first.tlb, 1));
+    await view.post(message(shadowStops.first, 1));
     assert.equal(await view.page.locator('.changed').count(), 0, 'nothing to compare with at the first stop');
     assert.match(await text('.column.shadow .note'), /no shadow entry yet/);
     assert.match(await text('.column.tlb .tlb-status'), /^miss/);
     // The second stop, without `previous`: the webview compares with what it showed.
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+    await view.post(message(shadowStops.second, 2));
     const guestChanged = await view.all('.column.guest tr.changed', 'data-key');
     assert.deepEqual(guestChanged, ['guest:2', 'guest:1'], 'the PDE and PTE got their A bits');
     const flagChanges = await view.all('.column.guest .flag.changed', 'text');
@@ -92,14 +74,14 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('marks changes from the host-sent previous answer, too', async () => {
     view = await harness.open('translation');
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 5, { stopCount: 4, walk: shadowStops.first.walk, tlb: shadowStops.first.tlb }));
+    await view.post(message(shadowStops.second, 5, { stopCount: 4, ...shadowStops.first }));
     assert.match(await text('.legend'), /since stop 4/);
     assert.ok((await view.page.locator('.changed').count()) >= 5);
   });
 
   it('draws the nested 2-D walk as a grid of 24 references', async () => {
     view = await harness.open('translation');
-    await view.post(message(nested.walk, nested.tlb, 3));
+    await view.post(message(nested, 3));
     const cells = view.page.locator('.grid2d .g-cell[data-row]');
     assert.equal(await cells.count(), 24);
     const orders = (await view.all('.grid2d .g-cell[data-row] .order', 'text')).map(Number);
@@ -115,7 +97,7 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('navigates the 2-D grid with arrow keys and opens a table with Enter', async () => {
     view = await harness.open('translation');
-    await view.post(message(nested.walk, nested.tlb, 3));
+    await view.post(message(nested, 3));
     const first = view.page.locator('.grid2d .g-cell[data-row]').first();
     await first.focus();
     await view.page.keyboard.press('ArrowRight');
@@ -132,7 +114,7 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('tabs from the address field through the toolbar into the walk; arrows move between levels', async () => {
     view = await harness.open('translation');
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+    await view.post(message(shadowStops.second, 2));
     await view.page.locator('#gva').focus();
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -152,7 +134,7 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('sends a typed address as a translate intent and rejects what is not one', async () => {
     view = await harness.open('translation');
-    await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+    await view.post(message(shadowStops.second, 2));
     await view.page.locator('#gva').fill('not an address');
     await view.page.locator('#gva').press('Enter');
     assert.match(await text('.input-error'), /is not an address/);
@@ -162,7 +144,7 @@ describe('webview: Address Translation (Chromium)', function () {
     await view.page.locator('#gva').press('Enter');
     const t = (await view.sent()).filter((m) => m.type === 'translate');
     assert.deepEqual(t, [{ type: 'translate', query: { gva: '0x7fff0000', access: 'write', user: true } }]);
-    const shown = message(shadowStops.second.walk, shadowStops.second.tlb, 2);
+    const shown = message(shadowStops.second, 2);
     assert.deepEqual(await view.state(), { query: { gva: '0x400000', access: 'fetch', user: true }, source: 'focus', shown: JSON.parse(JSON.stringify(shown)) },
       'the state holds what is shown (the query, and the picture a restored page draws at once)');
   });
@@ -170,7 +152,7 @@ describe('webview: Address Translation (Chromium)', function () {
   it('shows guest-controlled text as text, never markup', async () => {
     view = await harness.open('translation');
     const evil = '<img src=x onerror="document.body.dataset.pwned=1">';
-    const msg = message(shadowStops.first.walk, shadowStops.first.tlb, 1);
+    const msg = message(shadowStops.first, 1);
     msg.stop.description = `Hidden page fault ${evil}`;
     msg.walk = { ...msg.walk, shadow: msg.walk.shadow && { ...msg.walk.shadow, note: evil } };
     await view.post(msg);
@@ -182,12 +164,12 @@ describe('webview: Address Translation (Chromium)', function () {
 
   it('says why columns do not apply: paravirtual and native modes', async () => {
     view = await harness.open('translation');
-    await view.post(message(paravirt.walk, paravirt.tlb, 7));
+    await view.post(message(paravirt, 7));
     assert.match(await text('.column.ept'), /paravirtual mode: no EPT/);
     assert.match(await text('.column.shadow'), /paravirtual mode: no shadow page tables/);
     assert.match(await text('.column.guest tr[data-row] .addr'), /^mpa /, 'the guest tables hold machine frames');
     assert.match(await text('.column.tlb .tlb-status'), /^hit/);
-    await view.post(message(native.walk, undefined, 8));
+    await view.post(message(native, 8));
     assert.match(await text('.column.ept'), /native mode: no EPT/);
     assert.match(await text('.column.shadow'), /native mode: no shadow page tables/);
   });
@@ -195,10 +177,10 @@ describe('webview: Address Translation (Chromium)', function () {
   for (const theme of ['light', 'dark', 'hc'] as const) {
     it(`renders in the ${theme} theme (screenshot)`, async () => {
       view = await harness.open('translation', theme);
-      await view.post(message(nested.walk, nested.tlb, 3));
+      await view.post(message(nested, 3));
       await harness.screenshot(view, `translation-nested-${theme}`);
-      await view.post(message(shadowStops.first.walk, shadowStops.first.tlb, 1));
-      await view.post(message(shadowStops.second.walk, shadowStops.second.tlb, 2));
+      await view.post(message(shadowStops.first, 1));
+      await view.post(message(shadowStops.second, 2));
       await harness.screenshot(view, `translation-shadow-${theme}`);
     });
   }

@@ -24,7 +24,9 @@ export const CONTEXT_TITLES: Readonly<Record<FlagContext, string>> = {
   rflags: 'RFLAGS',
 };
 
-const E = (name: string, bit: number, meaning: string, width = 1): FlagInfo => ({ context: 'entry', name, bit, width, meaning });
+/** A maker of `context`'s bits, so each table below reads as name, bit, meaning. */
+const bitsOf = (context: FlagContext) => (name: string, bit: number, meaning: string, width = 1): FlagInfo => ({ context, name, bit, width, meaning });
+const E = bitsOf('entry');
 
 export const ENTRY_BITS: readonly FlagInfo[] = [
   E('P', 0, 'present: the entry maps something; clear → a not-present #PF'),
@@ -40,24 +42,26 @@ export const ENTRY_BITS: readonly FlagInfo[] = [
   E('XD', 63, 'execute-disable: instruction fetches fault (ORed over all levels; reserved unless EFER.NXE)'),
 ];
 
+const PF = bitsOf('pf');
 const PF_BITS: readonly FlagInfo[] = [
-  { context: 'pf', name: 'P', bit: 0, width: 1, meaning: '0: the page was not present; 1: a protection violation' },
-  { context: 'pf', name: 'W', bit: 1, width: 1, meaning: 'the access was a write (W/R)' },
-  { context: 'pf', name: 'U', bit: 2, width: 1, meaning: 'the access was made at CPL 3 (U/S)' },
-  { context: 'pf', name: 'RSVD', bit: 3, width: 1, meaning: 'a reserved bit was set in a paging-structure entry' },
-  { context: 'pf', name: 'ID', bit: 4, width: 1, meaning: 'the access was an instruction fetch (I/D; with SMEP or NXE)' },
-  { context: 'pf', name: 'PK', bit: 5, width: 1, meaning: 'protection keys denied the access' },
+  PF('P', 0, '0: the page was not present; 1: a protection violation'),
+  PF('W', 1, 'the access was a write (W/R)'),
+  PF('U', 2, 'the access was made at CPL 3 (U/S)'),
+  PF('RSVD', 3, 'a reserved bit was set in a paging-structure entry'),
+  PF('ID', 4, 'the access was an instruction fetch (I/D; with SMEP or NXE)'),
+  PF('PK', 5, 'protection keys denied the access'),
 ];
 
+const EPT = bitsOf('ept');
 const EPT_BITS: readonly FlagInfo[] = [
-  { context: 'ept', name: 'R', bit: 0, width: 1, meaning: 'read access allowed' },
-  { context: 'ept', name: 'W', bit: 1, width: 1, meaning: 'write access allowed (-w- or -wx is a misconfiguration)' },
-  { context: 'ept', name: 'X', bit: 2, width: 1, meaning: 'instruction fetch allowed' },
-  { context: 'ept', name: 'MT', bit: 3, width: 3, meaning: 'memory type of a leaf (0 UC, 1 WC, 4 WT, 5 WP, 6 WB; 2, 3, 7 misconfigure)' },
-  { context: 'ept', name: 'IPAT', bit: 6, width: 1, meaning: 'ignore the guest PAT type' },
-  { context: 'ept', name: 'PS', bit: 7, width: 1, meaning: 'large page (1 GiB in a PDPTE, 2 MiB in a PDE)' },
-  { context: 'ept', name: 'A', bit: 8, width: 1, meaning: 'accessed (EPTP bit 6 enables EPT A/D)' },
-  { context: 'ept', name: 'D', bit: 9, width: 1, meaning: 'dirty (EPTP bit 6 enables EPT A/D)' },
+  EPT('R', 0, 'read access allowed'),
+  EPT('W', 1, 'write access allowed (-w- or -wx is a misconfiguration)'),
+  EPT('X', 2, 'instruction fetch allowed'),
+  EPT('MT', 3, 'memory type of a leaf (0 UC, 1 WC, 4 WT, 5 WP, 6 WB; 2, 3, 7 misconfigure)', 3),
+  EPT('IPAT', 6, 'ignore the guest PAT type'),
+  EPT('PS', 7, 'large page (1 GiB in a PDPTE, 2 MiB in a PDE)'),
+  EPT('A', 8, 'accessed (EPTP bit 6 enables EPT A/D)'),
+  EPT('D', 9, 'dirty (EPTP bit 6 enables EPT A/D)'),
 ];
 
 const fromRegister = (context: FlagContext, bits: readonly { name: string; bit: number; width?: number; title: string }[]): FlagInfo[] =>

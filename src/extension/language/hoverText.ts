@@ -1,6 +1,7 @@
 // Hover texts (markdown) for the guest assembly: instructions, registers, bit names, numbers
 // and symbols. Pure functions over the engine's tables and the generated ISA docs.
 import { CONDITION_ALIASES, CONDITION_NAMES, FORM_NAMES, MNEMONICS, OP_INFO } from '../../engine/isa/opcodes';
+import { hex } from '../../debugAdapter/inspect/format';
 import { INSTRUCTION_DOCS } from './generated/instructionDocs';
 import { ALL_FLAGS, CONTEXT_TITLES, FlagContext, FlagInfo, contextOfPrefix, decodeFlags, flagsNamed } from './flags';
 import { registerInfo } from './vocabulary';
@@ -16,8 +17,6 @@ function inline(text: string): string {
   const fence = text.includes('`') ? '``' : '`';
   return `${fence}${text.includes('`') ? ' ' + text + ' ' : text}${fence}`;
 }
-
-const hex = (v: bigint): string => '0x' + BigInt.asUintN(64, v).toString(16);
 
 const CONDITIONS: Readonly<Record<string, [string, string]>> = {
   o: ['OF=1', 'overflow'], no: ['OF=0', 'no overflow'], b: ['CF=1', 'below (unsigned <)'], ae: ['CF=0', 'above or equal (unsigned ≥)'],

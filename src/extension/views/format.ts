@@ -1,15 +1,10 @@
 // Number formatting shared by the views: addresses in hex (exact beyond 2^53 via bigint),
 // inclusive ranges as a systems debugger prints them, page sizes, thousands separators.
 import type { TableRootWire } from '../../debugAdapter/viewsProtocol';
+import { hex } from '../../debugAdapter/inspect/format';
 
-export function hex(v: number | bigint): string {
-  return '0x' + v.toString(16);
-}
-
-/** 0x-prefixed, zero-padded to `digits`. */
-export function hexPad(v: number | bigint, digits: number): string {
-  return '0x' + v.toString(16).padStart(digits, '0');
-}
+// The debugger's own hex, so a view and the Debug Console spell an address alike.
+export { hex };
 
 /**
  * The canonical form of a linear address: bit 47 (4-level) or 56 (5-level) copied upward, so

@@ -3,7 +3,7 @@
 // state), and the read-only memory dump they fall back to.
 import * as vscode from 'vscode';
 import type { VmemSessions } from '../session';
-import type { MemoryViewState, TimelineViewState, TranslationViewState } from '../../webview/shared/messages';
+import type { TranslationViewState } from '../../webview/shared/messages';
 import { TRANSLATION_SPEC, TranslationPanel } from './translationPanel';
 import type { WalkOptions } from './translationPanel';
 import { MEMORY_SPEC, MemoryPanel } from './memoryPanel';
@@ -67,29 +67,21 @@ export function registerWebviews(context: vscode.ExtensionContext, sessions: Vme
     vscode.commands.registerCommand('vmem.showAddressTranslation', (arg?: unknown) => showAddressTranslation(gvaOf(arg))),
     vscode.commands.registerCommand('vmem.showMachineMemory', showMachineMemory),
     vscode.commands.registerCommand('vmem.showEventTimeline', showEventTimeline),
-    vscode.window.registerWebviewPanelSerializer(TRANSLATION_SPEC.viewType, {
-      deserializeWebviewPanel: async (panel, state: unknown) => {
-        r.translation?.panel.dispose();
-        restoreInto(r, 'translation', panel, state as TranslationViewState | undefined);
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(MEMORY_SPEC.viewType, {
-      deserializeWebviewPanel: async (panel, state: unknown) => {
-        r.memory?.panel.dispose();
-        restoreInto(r, 'memory', panel, state as MemoryViewState | undefined);
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(TIMELINE_SPEC.viewType, {
-      deserializeWebviewPanel: async (panel, state: unknown) => {
-        r.timeline?.panel.dispose();
-        restoreInto(r, 'timeline', panel, state as TimelineViewState | undefined);
-      },
-    }),
-    { dispose: () => [r.translation, r.memory, r.timeline].forEach((p) => p?.panel.dispose()) },
+    // One panel per kind: a restored panel replaces one already open.
+    ...KINDS.map((kind) =>
+      vscode.window.registerWebviewPanelSerializer(SPECS[kind].viewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          r[kind]?.panel.dispose();
+          restoreInto(r, kind, panel, state);
+        },
+      }),
+    ),
+    { dispose: () => KINDS.forEach((kind) => r[kind]?.panel.dispose()) },
   );
 }
 
 type Kind = 'translation' | 'memory' | 'timeline';
+const KINDS: readonly Kind[] = ['translation', 'memory', 'timeline'];
 const SPECS = { translation: TRANSLATION_SPEC, memory: MEMORY_SPEC, timeline: TIMELINE_SPEC } as const;
 
 /** Gives `panel` (restored by VS Code, or new in place of a stuck one) its host. */
@@ -100,10 +92,10 @@ function restoreInto(r: Registry, kind: Kind, panel: vscode.WebviewPanel, state:
     const p: TranslationPanel = TranslationPanel.restore(context, panel, sessions, state as TranslationViewState | undefined, () => r.translation === p && (r.translation = undefined));
     r.translation = p;
   } else if (kind === 'memory') {
-    const p: MemoryPanel = MemoryPanel.restore(context, panel, sessions, state as MemoryViewState | undefined, () => r.memory === p && (r.memory = undefined));
+    const p: MemoryPanel = MemoryPanel.restore(context, panel, sessions, () => r.memory === p && (r.memory = undefined));
     r.memory = p;
   } else {
-    const p: TimelinePanel = TimelinePanel.restore(context, panel, sessions, state as TimelineViewState | undefined, () => r.timeline === p && (r.timeline = undefined));
+    const p: TimelinePanel = TimelinePanel.restore(context, panel, sessions, () => r.timeline === p && (r.timeline = undefined));
     r.timeline = p;
   }
   replaceWhenStuck(r, kind, recreations);

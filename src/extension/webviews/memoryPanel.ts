@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { VmemSessions } from '../session';
 import { hasType, isMemoryReference } from '../../webview/shared/messages';
-import type { MemoryHostMessage, MemoryIntent, MemoryViewState } from '../../webview/shared/messages';
+import type { MemoryHostMessage, MemoryIntent } from '../../webview/shared/messages';
 import { PanelChannel, createPanel, preparePanel } from './panelHost';
 import type { PanelSpec } from './panelHost';
 import { failureMessage, stopRef } from './stopRef';
@@ -39,7 +39,7 @@ export class MemoryPanel implements vscode.Disposable {
     return new MemoryPanel(createPanel(context, MEMORY_SPEC, vscode.ViewColumn.Beside), sessions, onDispose);
   }
 
-  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, sessions: VmemSessions, _state: MemoryViewState | undefined, onDispose: () => void): MemoryPanel {
+  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, sessions: VmemSessions, onDispose: () => void): MemoryPanel {
     // The webview keeps its own state (colouring, scroll); it asks for its viewport once drawn.
     preparePanel(context, panel, MEMORY_SPEC);
     return new MemoryPanel(panel, sessions, onDispose);

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { VmemSessions } from '../session';
 import { hasType, isMemoryReference, parseGva } from '../../webview/shared/messages';
-import type { StopMark, TimelineHostMessage, TimelineIntent, TimelineViewState } from '../../webview/shared/messages';
+import type { StopMark, TimelineHostMessage, TimelineIntent } from '../../webview/shared/messages';
 import type { LoggedEventWire } from '../../debugAdapter/viewsProtocol';
 import { PanelChannel, createPanel, preparePanel } from './panelHost';
 import type { PanelSpec } from './panelHost';
@@ -40,7 +40,7 @@ export class TimelinePanel implements vscode.Disposable {
     return new TimelinePanel(createPanel(context, TIMELINE_SPEC, vscode.ViewColumn.Beside), sessions, onDispose);
   }
 
-  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, sessions: VmemSessions, _state: TimelineViewState | undefined, onDispose: () => void): TimelinePanel {
+  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, sessions: VmemSessions, onDispose: () => void): TimelinePanel {
     preparePanel(context, panel, TIMELINE_SPEC);
     return new TimelinePanel(panel, sessions, onDispose);
   }

@@ -5,6 +5,8 @@ import { hasType } from '../shared/messages';
 import type { FrameMapMessage, MemoryHostMessage, MemoryIntent, MemoryViewState, PhaseMessage } from '../shared/messages';
 import { hostChannel } from '../shared/vscodeApi';
 import { h, icon, mount, replace } from '../shared/dom';
+import { count, hex, hexPad } from '../shared/format';
+import { clearBanner, noSessionPlaceholder, showRunning, waitingPlaceholder } from '../shared/status';
 import { FrameIndex, USE_LABELS, changedFrames, columnsFor, describeFrame, legend, ownerSlots, rowRange } from './model';
 import type { PaletteUse } from './model';
 
@@ -131,7 +133,7 @@ function draw(): void {
     // Label every fourth row with its first mpn (the rows are a power of two wide: round numbers).
     if (r % 4 === 0) {
       g.fillStyle = c.text;
-      g.fillText('0x' + (r * columns).toString(16).padStart(5, '0'), 2, y);
+      g.fillText(hexPad(r * columns, 5), 2, y);
     }
     for (let col = 0; col < columns; col++) {
       const mpn = r * columns + col;
@@ -227,7 +229,7 @@ canvas.addEventListener('click', (ev) => {
 });
 
 function open(mpn: number): void {
-  host.post({ type: 'openMemory', reference: `mpa:0x${(mpn * 4096).toString(16)}`, label: `mpn 0x${mpn.toString(16)}` });
+  host.post({ type: 'openMemory', reference: `mpa:${hex(mpn * 4096)}`, label: `mpn ${hex(mpn)}` });
 }
 
 function select(mpn: number): void {
@@ -271,16 +273,14 @@ function renderLegend(): void {
   const head = h('tr', {}, h('th', { scope: 'col' }, 'owner'), ...uses.map((u) => h('th', { scope: 'col', class: 'num' }, swatch(`use-${u}`), ' ', USE_LABELS[u])), h('th', { scope: 'col', class: 'num' }, 'frames'));
   const body = l.owners.map((o) => h('tr', {},
     h('th', { scope: 'row' }, swatch(`owner-${(slots.get(o.owner) ?? 1) % OWNER_SLOTS}`), ' ', o.owner),
-    ...uses.map((u: PaletteUse) => h('td', { class: 'num' }, o.byUse[u] ? o.byUse[u]!.toLocaleString('en-US') : '·')),
-    h('td', { class: 'num' }, o.total.toLocaleString('en-US'))));
-  const free = h('tr', { class: 'free-row' }, h('th', { scope: 'row' }, swatch('use-free'), ' free'), ...uses.map(() => h('td', {})), h('td', { class: 'num' }, l.free.toLocaleString('en-US')));
+    ...uses.map((u: PaletteUse) => h('td', { class: 'num' }, o.byUse[u] ? count(o.byUse[u]!) : '·')),
+    h('td', { class: 'num' }, count(o.total))));
+  const free = h('tr', { class: 'free-row' }, h('th', { scope: 'row' }, swatch('use-free'), ' free'), ...uses.map(() => h('td', {})), h('td', { class: 'num' }, count(l.free)));
   replace(legendEl, h('table', { class: `legend colour-${state.colourBy}` }, h('thead', {}, head), h('tbody', {}, ...body, free)));
 }
 
 function renderMap(msg: FrameMapMessage): void {
-  document.body.classList.remove('stale');
-  banner.replaceChildren();
-  banner.className = 'banner';
+  clearBanner(banner);
   const newIndex = new FrameIndex(msg.map.runs, msg.fromMpn, msg.toMpn);
   if (map && map.stop.stopCount < msg.stop.stopCount && index) before = { stopCount: map.stop.stopCount, index };
   else if (map && map.stop.stopCount > msg.stop.stopCount) before = undefined;
@@ -293,13 +293,13 @@ function renderMap(msg: FrameMapMessage): void {
     legendEl.replaceChildren();
     summary.textContent = '';
     replace(empty, icon('circuit-board'), h('p', {}, 'Native mode: no hypervisor, so no machine frames to map'),
-      h('p', { class: 'hint' }, `The guest owns all ${msg.map.total.toLocaleString('en-US')} frames of its memory directly (mpa = gpa); it has touched ${(msg.map.touched ?? 0).toLocaleString('en-US')}.`));
+      h('p', { class: 'hint' }, `The guest owns all ${count(msg.map.total)} frames of its memory directly (mpa = gpa); it has touched ${count(msg.map.touched ?? 0)}.`));
     return;
   }
   empty.replaceChildren();
   scroller.hidden = false;
-  replace(summary, `${msg.stop.thread} · stop ${msg.stop.stopCount} · `, h('strong', {}, msg.map.total.toLocaleString('en-US')), ' frames, ',
-    h('strong', {}, used.toLocaleString('en-US')), ' in use',
+  replace(summary, `${msg.stop.thread} · stop ${msg.stop.stopCount} · `, h('strong', {}, count(msg.map.total)), ' frames, ',
+    h('strong', {}, count(used)), ' in use',
     changed.size && before ? h('span', { class: 'changed-note' }, ` · ${changed.size} changed since stop ${before.stopCount}`) : null);
   layout();
   if (state.scrollTop !== undefined) {
@@ -313,9 +313,7 @@ function renderMap(msg: FrameMapMessage): void {
 
 function renderPhase(msg: PhaseMessage): void {
   if (msg.phase === 'running') {
-    document.body.classList.add('stale');
-    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the map updates at the next stop');
-    banner.className = 'banner running';
+    showRunning(banner, ' Running… the map updates at the next stop');
     // No map of this session yet (a panel opened or reloaded while running): say so, not nothing.
     if (!map) replace(empty, icon('debug-continue'), h('p', {}, 'Running: the map appears at the next stop'));
     return;
@@ -327,17 +325,16 @@ function renderPhase(msg: PhaseMessage): void {
   scroller.hidden = true;
   legendEl.replaceChildren();
   summary.textContent = '';
-  banner.replaceChildren();
+  clearBanner(banner);
   if (msg.phase === 'none') {
-    replace(empty, icon('debug-disconnect'), h('p', {}, 'No vmem debug session'), h('p', { class: 'hint' }, 'Start debugging a guest program in a hypervisor mode to see who owns each machine frame.'));
+    replace(empty, ...noSessionPlaceholder('Start debugging a guest program in a hypervisor mode to see who owns each machine frame.'));
   } else {
     replace(empty, icon('error'), h('p', {}, msg.message ?? 'The adapter did not answer'));
   }
 }
 
 scroller.hidden = true;
-// Until the host's first answer: never an empty panel.
-replace(empty, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…'));
+replace(empty, ...waitingPlaceholder());
 host.onMessage((data) => {
   if (!hasType<MemoryHostMessage>(data, 'frameMap', 'phase')) return;
   if (data.type === 'frameMap') renderMap(data);

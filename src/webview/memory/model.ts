@@ -2,6 +2,7 @@
 // the legend (the adapter's census by owner and use), and the frames whose owner or use changed
 // between two stops. Pure and DOM-free: unit-tested in node.
 import type { FrameMapWire, FrameRunWire } from '../../debugAdapter/viewsProtocol';
+import { count, hex } from '../shared/format';
 
 /** Every use the palette knows: the engine's today, and room for the overcommit ones to come. */
 export const USES = ['guest-data', 'guest-pt', 'shadow-pt', 'ept', 'vmm', 'free', 'shared', 'ballooned', 'swapped'] as const;
@@ -110,11 +111,11 @@ export function changedFrames(before: FrameIndex, after: FrameIndex, from: numbe
 
 /** The hover / screen-reader text of one frame. */
 export function describeFrame(mpn: number, run: FrameRunWire | undefined, loaded: boolean): string[] {
-  const head = `mpn 0x${mpn.toString(16)} · mpa 0x${(mpn * 4096).toString(16)}`;
+  const head = `mpn ${hex(mpn)} · mpa ${hex(mpn * 4096)}`;
   if (!loaded) return [head, 'loading…'];
   if (!run) return [head, 'no frame'];
   const use = (USE_LABELS as Record<string, string>)[run.use] ?? run.use;
   const end = run.mpn + run.count - 1;
-  const span = run.count === 1 ? 'a run of 1 frame' : `run 0x${run.mpn.toString(16)}–0x${end.toString(16)} (${run.count.toLocaleString('en-US')} frames)`;
+  const span = run.count === 1 ? 'a run of 1 frame' : `run ${hex(run.mpn)}–${hex(end)} (${count(run.count)} frames)`;
   return [head, `owner: ${run.ownerName}`, `use: ${use}`, span];
 }

@@ -6,6 +6,8 @@ import type { EventsMessage, PhaseMessage, StopMark, TimelineHostMessage, Timeli
 import type { LoggedEventWire } from '../../debugAdapter/viewsProtocol';
 import { hostChannel } from '../shared/vscodeApi';
 import { h, icon, mount, replace, svg } from '../shared/dom';
+import { count } from '../shared/format';
+import { clearBanner, noSessionPlaceholder, showRunning, waitingPlaceholder } from '../shared/status';
 import { bin, describeEvent, eventGva, seriesOf, shortCount, ticks } from './model';
 import type { Binned, Bucket } from './model';
 
@@ -72,8 +74,8 @@ function render(): void {
   if (selected !== undefined && selected >= binned.buckets.length) selected = undefined;
   const lost = last.total - (events.length ? events[events.length - 1].seq + 1 : 0);
   const dropped = events.length ? events[0].seq : 0;
-  replace(summary, h('strong', {}, shown.length.toLocaleString('en-US')), ` events captured over ${binned.end.toLocaleString('en-US')} instructions · bucket ${binned.width.toLocaleString('en-US')} instructions`,
-    dropped > 0 ? ` · the first ${dropped.toLocaleString('en-US')} events were overwritten in the adapter's log (capacity ${last.capacity.toLocaleString('en-US')})` : '',
+  replace(summary, h('strong', {}, count(shown.length)), ` events captured over ${count(binned.end)} instructions · bucket ${count(binned.width)} instructions`,
+    dropped > 0 ? ` · the first ${count(dropped)} events were overwritten in the adapter's log (capacity ${count(last.capacity)})` : '',
     lost > 0 ? ` · ${lost} newer events not fetched yet` : '');
   renderLegend(binned, shown);
   renderChart(binned, vmStops, width);
@@ -85,7 +87,7 @@ function renderLegend(b: Binned, shown: LoggedEventWire[]): void {
   for (const e of shown) totals.set(seriesOf(e.event), (totals.get(seriesOf(e.event)) ?? 0) + 1);
   replace(legendEl, ...b.series.map((s) => {
     const btn = h('button', { type: 'button', class: 'series', 'aria-pressed': String(!hidden.has(s)), title: hidden.has(s) ? `show ${s}` : `hide ${s}` },
-      h('span', { class: `swatch ${seriesClass(s)}`, 'aria-hidden': 'true' }), ` ${s} `, h('span', { class: 'count' }, (totals.get(s) ?? 0).toLocaleString('en-US')));
+      h('span', { class: `swatch ${seriesClass(s)}`, 'aria-hidden': 'true' }), ` ${s} `, h('span', { class: 'count' }, count(totals.get(s) ?? 0)));
     btn.addEventListener('click', () => {
       if (hidden.has(s)) hidden.delete(s);
       else hidden.add(s);
@@ -139,13 +141,13 @@ function renderChart(b: Binned, marks: StopMark[], width: number): void {
 }
 
 function bucketText(bucket: Bucket): string[] {
-  const lines = [`instructions ${bucket.start.toLocaleString('en-US')}–${(bucket.end - 1).toLocaleString('en-US')}: ${bucket.total} event${bucket.total === 1 ? '' : 's'}`];
+  const lines = [`instructions ${count(bucket.start)}–${count(bucket.end - 1)}: ${bucket.total} event${bucket.total === 1 ? '' : 's'}`];
   for (const s of binned?.series ?? []) {
     const n = bucket.counts.get(s);
     if (n) lines.push(`${s}: ${n}`);
   }
   const here = stops.filter((m) => m.icount >= bucket.start && m.icount < bucket.end && (state.vm === undefined || m.vm === state.vm));
-  for (const m of here) lines.push(`stop ${m.stopCount} at ${m.icount.toLocaleString('en-US')}: ${m.description ?? m.reason}`);
+  for (const m of here) lines.push(`stop ${m.stopCount} at ${count(m.icount)}: ${m.description ?? m.reason}`);
   return lines;
 }
 
@@ -208,7 +210,7 @@ function renderList(): void {
     return;
   }
   list.hidden = false;
-  listTitle.textContent = `${b.total} event${b.total === 1 ? '' : 's'} in instructions ${b.start.toLocaleString('en-US')}–${(b.end - 1).toLocaleString('en-US')}`;
+  listTitle.textContent = `${b.total} event${b.total === 1 ? '' : 's'} in instructions ${count(b.start)}–${count(b.end - 1)}`;
   listInner.style.setProperty('height', `${b.events.length * ROW_H}px`);
   drawRows();
 }
@@ -228,7 +230,7 @@ function drawRows(): void {
       title: gva ? 'Enter: show the Address Translation of this address' : '',
     },
     h('span', { class: `swatch ${seriesClass(seriesOf(le.event))}`, 'aria-hidden': 'true' }),
-    h('span', { class: 'icount mono' }, le.event.icount.toLocaleString('en-US')),
+    h('span', { class: 'icount mono' }, count(le.event.icount)),
     h('span', { class: 'where' }, `${vmName(le.vm)}/vcpu${le.event.vcpu}`),
     h('span', { class: 'text' }, describeEvent(le.event)),
     gva ? h('button', { type: 'button', class: 'link', tabindex: '-1', 'data-gva': gva, title: `Show the Address Translation of ${gva}` }, icon('arrow-swap'), ' translate') : null);
@@ -271,9 +273,7 @@ list.addEventListener('keydown', (ev) => {
 new ResizeObserver(() => render()).observe(chartWrap);
 
 function onEvents(msg: EventsMessage): void {
-  document.body.classList.remove('stale');
-  banner.replaceChildren();
-  banner.className = 'banner';
+  clearBanner(banner);
   empty.replaceChildren();
   legendEl.hidden = chartWrap.hidden = false;
   if (msg.reset) events = [];
@@ -289,9 +289,7 @@ function onEvents(msg: EventsMessage): void {
 
 function onPhase(msg: PhaseMessage): void {
   if (msg.phase === 'running') {
-    document.body.classList.add('stale');
-    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running…');
-    banner.className = 'banner running';
+    showRunning(banner, ' Running…');
     if (!last) replace(empty, icon('debug-continue'), h('p', {}, 'Running: the events appear with the next statistics update or stop'));
     return;
   }
@@ -306,16 +304,15 @@ function onPhase(msg: PhaseMessage): void {
   list.hidden = true;
   listTitle.textContent = '';
   summary.textContent = '';
-  banner.replaceChildren();
+  clearBanner(banner);
   if (msg.phase === 'none') {
-    replace(empty, icon('debug-disconnect'), h('p', {}, 'No vmem debug session'), h('p', { class: 'hint' }, 'Start debugging a guest program: its events are plotted here over instruction count, with each stop marked.'));
+    replace(empty, ...noSessionPlaceholder('Start debugging a guest program: its events are plotted here over instruction count, with each stop marked.'));
   } else replace(empty, icon('error'), h('p', {}, msg.message ?? 'The adapter did not answer'));
 }
 
 legendEl.hidden = chartWrap.hidden = true;
 list.hidden = true;
-// Until the host's first answer: never an empty panel.
-replace(empty, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…'));
+replace(empty, ...waitingPlaceholder());
 host.onMessage((data) => {
   if (!hasType<TimelineHostMessage>(data, 'events', 'phase')) return;
   if (data.type === 'events') onEvents(data);

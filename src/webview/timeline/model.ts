@@ -2,6 +2,7 @@
 // round width, stacked by series (an event kind; page faults split into true and hidden), the
 // axis ticks, and each event in one line of words. Pure and DOM-free: unit-tested in node.
 import type { LoggedEventWire } from '../../debugAdapter/viewsProtocol';
+import { hex as hexOf } from '../shared/format';
 
 export type EventWire = LoggedEventWire['event'];
 
@@ -89,7 +90,8 @@ export function shortCount(n: number): string {
   return String(n);
 }
 
-const hex = (v: string | number | undefined): string => (v === undefined ? '?' : typeof v === 'number' ? '0x' + v.toString(16) : '0x' + BigInt(v).toString(16));
+/** A field an event may lack reads "?" here (the shared hex's "—" would read as a value). */
+const hex = (v: string | number | undefined): string => (v === undefined ? '?' : hexOf(v));
 
 /** The guest-virtual address an event is about, if any (for "show its translation"). */
 export function eventGva(e: EventWire): string | undefined {

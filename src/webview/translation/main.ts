@@ -7,6 +7,7 @@ import type {
 import { hostChannel } from '../shared/vscodeApi';
 import { h, icon, mount, replace } from '../shared/dom';
 import { rovingGrid } from '../shared/roving';
+import { clearBanner, noSessionPlaceholder, showRunning, waitingPlaceholder } from '../shared/status';
 import { changedKeys, translationModel } from './model';
 import type { TranslationModel } from './model';
 import { chainEl, eptColumn, guestColumn, shadowColumnEl, tlbColumnEl } from './view';
@@ -32,9 +33,8 @@ mount(h('header', {}, form, inputError, stopInfo), banner, content);
 
 if (state.query) showQuery(state.query);
 
-/** Until the host's first answer: never an empty panel. */
 function showWaiting(): void {
-  replace(content, h('div', { class: 'placeholder' }, icon('loading', 'codicon-modifier-spin'), h('p', {}, 'Waiting for the debugger…')));
+  replace(content, h('div', { class: 'placeholder' }, ...waitingPlaceholder()));
 }
 
 function showQuery(q: TranslationQuery): void {
@@ -92,9 +92,7 @@ function renderTranslation(msg: TranslationMessage): void {
   followBtn.setAttribute('aria-pressed', msg.source === 'focus' ? 'true' : 'false');
   followBtn.classList.toggle('active', msg.source === 'focus');
   renderStop(msg);
-  banner.replaceChildren();
-  banner.className = 'banner';
-  document.body.classList.remove('stale');
+  clearBanner(banner);
   const changedCount = ctx.changed.size;
   const legend = ctx.sinceStop !== undefined
     ? h('p', { class: 'legend' }, h('span', { class: 'swatch changed', 'aria-hidden': 'true' }), changedCount ? ` ${changedCount} change${changedCount === 1 ? '' : 's'} since stop ${ctx.sinceStop}` : ` nothing changed since stop ${ctx.sinceStop}`)
@@ -120,9 +118,7 @@ function renderStop(msg: { stop: TranslationMessage['stop'] }): void {
 
 function renderError(msg: TranslationErrorMessage): void {
   restoredOnly = false;
-  document.body.classList.remove('stale');
-  banner.replaceChildren();
-  banner.className = 'banner';
+  clearBanner(banner);
   showQuery(msg.query);
   renderStop(msg);
   last = undefined;
@@ -130,33 +126,25 @@ function renderError(msg: TranslationErrorMessage): void {
 }
 
 function renderPhase(msg: PhaseMessage): void {
-  if (msg.phase === 'running' && (!last || restoredOnly)) {
+  if (msg.phase === 'running') {
+    // A picture of this session stays, dimmed: it is what the machine looked like at the previous stop.
+    const keep = last !== undefined && !restoredOnly;
+    showRunning(banner, ' Running… the view updates at the next stop', keep);
+    if (keep) return;
     // Nothing of this session drawn yet: say so rather than dim a picture from before a reload.
     last = undefined;
     restoredOnly = false;
-    document.body.classList.remove('stale');
     stopInfo.replaceChildren();
-    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the view updates at the next stop');
-    banner.className = 'banner running';
     replace(content, h('div', { class: 'placeholder' }, icon('debug-continue'), h('p', {}, 'Running: the translation appears at the next stop')));
-    return;
-  }
-  if (msg.phase === 'running') {
-    // Keep the last picture, dimmed: it is what the machine looked like at the previous stop.
-    document.body.classList.add('stale');
-    replace(banner, icon('loading', 'codicon-modifier-spin'), ' Running… the view updates at the next stop');
-    banner.className = 'banner running';
     return;
   }
   last = undefined;
   restoredOnly = false;
-  document.body.classList.remove('stale');
-  banner.replaceChildren();
-  banner.className = 'banner';
+  clearBanner(banner);
   stopInfo.replaceChildren();
   if (msg.phase === 'none') {
-    replace(content, h('div', { class: 'placeholder' }, icon('debug-disconnect'), h('p', {}, 'No vmem debug session'),
-      h('p', { class: 'hint' }, 'Start debugging a guest program (F5) and stop it: this panel shows how the stop\'s address translates.')));
+    replace(content, h('div', { class: 'placeholder' },
+      ...noSessionPlaceholder('Start debugging a guest program (F5) and stop it: this panel shows how the stop\'s address translates.')));
   } else {
     replace(content, h('p', { class: 'placeholder error' }, icon('error'), ' ', msg.message ?? 'The adapter did not answer'));
   }

@@ -3,7 +3,7 @@
 // since an earlier stop. Pure and DOM-free: unit-tested in node over real adapter payloads.
 import type { TranslationWire } from '../../debugAdapter/viewsProtocol';
 import type { TlbTagWire } from '../shared/messages';
-import { changedFlags, eptFlags, hex, rights, setFlags, size } from '../shared/format';
+import { changedFlags, count, eptFlags, hex, rights, setFlags, size } from '../shared/format';
 import type { EntryFlagsLike } from '../shared/format';
 
 type WalkWire = TranslationWire['guest'];
@@ -234,7 +234,7 @@ function shadowColumn(t: TranslationWire): ShadowColumn | NotApplicable {
 function tlbColumn(t: TranslationWire, tag: TlbTagWire | null): TlbColumn {
   const tagText = tag ? [tag.vpid !== undefined ? `VPID ${tag.vpid}` : null, tag.pcid !== undefined ? `PCID ${tag.pcid}` : null].filter(Boolean).join(' · ') || 'untagged' : 'untagged';
   const c = tag?.counters;
-  const counters = c ? `${c.hits.toLocaleString('en-US')} hits · ${c.misses.toLocaleString('en-US')} misses · ${c.flushes.toLocaleString('en-US')} flushes` : null;
+  const counters = c ? `${count(c.hits)} hits · ${count(c.misses)} misses · ${count(c.flushes)} flushes` : null;
   const e = t.tlb;
   if (!e) return { kind: 'tlb', hit: false, tag: tagText, entry: [], counters, shared: tag?.shared ?? false };
   const r = e.rights;

@@ -9,18 +9,8 @@ import { startAsm } from '../../support/runAsm';
 import type { Mmu } from '../../../src/engine/mmu';
 import type { Vm } from '../../../src/engine/vm';
 import { enterLongMode } from '../../../bench/longMode';
-
-/** A small deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded generator so failures reproduce.
+import { rngFloat as rng } from '../../support/rng';
 
 const EDGE = [0, 1, 2, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x10];
 

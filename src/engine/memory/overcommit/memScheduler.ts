@@ -13,7 +13,7 @@ import { DEFAULT_TAU, idleCost, policyTau, sharesPerPage, type MemPolicy } from 
 import { DEFAULT_THRESHOLDS, entryThreshold, RECLAIM_STATES, ReclaimStateMachine, reclaimActions, type ReclaimState, type ReclaimStateChange, type ReclaimThresholds } from './policy/reclaimState';
 import { DEFAULT_GAINS, WorkingSetSampler, type SamplingPort, type WorkingSetGains } from './policy/workingSet';
 import { SchedHistory, type RebalanceReason, type SchedSample, type VmSample } from './policy/schedHistory';
-import { seededRandom, streamSeed } from './policy/seededRandom';
+import { seededRandom, streamSeed } from './seededRandom';
 
 /** A VM's balloon device as the scheduler drives it (sizes in pages). */
 export interface BalloonPort {

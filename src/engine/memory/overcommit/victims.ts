@@ -12,8 +12,7 @@
 // written out (double paging: each is read back in only to be written out again). Random victims
 // are independent of the guest's choice, which is why ESX uses them (docs/overcommit/swapping.md).
 import type { P2m } from '../../vmm/p2m';
-import { seededRandom } from './policy/seededRandom';
-import type { RandomSource } from './policy/seededRandom';
+import { seededRandom, type RandomSource } from './seededRandom';
 
 export type VictimPolicy = 'random' | 'clock' | 'lru';
 export const VICTIM_POLICIES: readonly VictimPolicy[] = ['random', 'clock', 'lru'];

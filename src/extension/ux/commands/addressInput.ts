@@ -1,6 +1,7 @@
 // What "Translate Address…" accepts: a guest-virtual address as a number (hex or decimal, `_`
 // separators as the assembler allows) or any expression of the debugger's language (`rbx+8`,
 // `main.loop`), which only a stopped session can evaluate.
+import { hex } from '../../../debugAdapter/inspect/format';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -29,4 +30,8 @@ export function checkAddressInput(text: string, sessionStopped: boolean): string
   return undefined;
 }
 
-export const toHex = (v: bigint): string => '0x' + v.toString(16);
+/** The number written as canonical lower-case 0x hex (the form the panel and the history compare). */
+export function addressLiteralHex(text: string): string | undefined {
+  const v = parseAddressLiteral(text);
+  return v === undefined ? undefined : hex(v);
+}

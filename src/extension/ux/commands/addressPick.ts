@@ -4,7 +4,7 @@
 // address appears once, in the first group that has it. The vscode layer only renders this.
 import type { WalkAccess } from '../../../engine/mmu/walkRecord';
 import type { HarvestedAddress } from '../console/addressHarvest';
-import { checkAddressInput, parseAddressLiteral, toHex } from './addressInput';
+import { addressLiteralHex, checkAddressInput } from './addressInput';
 
 export type AddressChoice =
   | { kind: 'address'; gva: string; access?: WalkAccess }
@@ -39,16 +39,14 @@ export function typedRow(typed: string, stopped: boolean): PickRow | undefined {
   if (t === '') return undefined;
   const problem = checkAddressInput(t, stopped);
   if (problem !== undefined) return { kind: 'item', label: `$(error) ${problem}`, choice: { kind: 'invalid', message: problem }, alwaysShow: true };
-  const literal = parseAddressLiteral(t);
-  if (literal !== undefined) return { kind: 'item', label: `$(arrow-right) ${toHex(literal)}`, description: 'translate the address typed', choice: { kind: 'address', gva: toHex(literal) }, alwaysShow: true };
+  const literal = addressLiteralHex(t);
+  if (literal !== undefined) return { kind: 'item', label: `$(arrow-right) ${literal}`, description: 'translate the address typed', choice: { kind: 'address', gva: literal }, alwaysShow: true };
   return { kind: 'item', label: `$(symbol-variable) ${t}`, description: 'evaluate in the stopped vCPU, then translate', choice: { kind: 'expression', text: t }, alwaysShow: true };
 }
 
 /** The clipboard's address, when its whole text is one (as Copy Value copies a register). */
 export function clipboardAddress(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const v = parseAddressLiteral(text);
-  return v === undefined ? undefined : toHex(v);
+  return text === undefined ? undefined : addressLiteralHex(text);
 }
 
 export function pickRows(typed: string, s: PickSources): PickRow[] {

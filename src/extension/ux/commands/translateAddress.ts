@@ -7,7 +7,7 @@ import { showAddressTranslation } from '../../webviews';
 import type { WalkAccess } from '../../../engine/mmu/walkRecord';
 import type { UxSessions } from '../sessionsPort';
 import type { AddressHistory } from '../console/addressHistory';
-import { parseAddressLiteral, toHex } from './addressInput';
+import { addressLiteralHex } from './addressInput';
 import { pickRows } from './addressPick';
 import type { AddressChoice, PickSources } from './addressPick';
 
@@ -24,13 +24,13 @@ function addressArg(arg: unknown): string | undefined {
 
 /** The gva as 0x hex, evaluating an expression in the session; throws with the adapter's message. */
 async function resolveGva(text: string, sessions: UxSessions): Promise<string> {
-  const literal = parseAddressLiteral(text);
-  if (literal !== undefined) return toHex(literal);
+  const literal = addressLiteralHex(text);
+  if (literal !== undefined) return literal;
   if (!sessions.state) throw new Error(`'${text}' is an expression: start debugging so it can be evaluated`);
   const value = (await sessions.evaluate(text, 'watch')).trim();
-  const n = parseAddressLiteral(value);
-  if (n === undefined) throw new Error(`'${text}' is ${value}, not an address`);
-  return toHex(n);
+  const gva = addressLiteralHex(value);
+  if (gva === undefined) throw new Error(`'${text}' is ${value}, not an address`);
+  return gva;
 }
 
 type PickItem = vscode.QuickPickItem & { choice?: AddressChoice };

@@ -3,7 +3,7 @@
 // with the DAP variable; its memoryReference gva:<vm>/<vcpu>:<hex> is the address, else its value.
 import type { WalkAccess } from '../../../engine/mmu/walkRecord';
 import { parseGvaReference } from '../gvaReference';
-import { parseAddressLiteral, toHex } from './addressInput';
+import { addressLiteralHex } from './addressInput';
 
 export interface VariableTarget {
   gva: string;
@@ -29,6 +29,6 @@ export function variableTarget(arg: unknown): VariableTarget | undefined {
   if (ref) return { gva: ref.gva, name, access, vm: ref.vm, vcpu: ref.vcpu };
   // A value like "0x0000000000401000" or "0x401000  [table …]": its first word.
   const first = typeof v.value === 'string' ? v.value.trim().split(/\s+/)[0] : '';
-  const n = parseAddressLiteral(first);
-  return n === undefined ? undefined : { gva: toHex(n), name, access };
+  const gva = addressLiteralHex(first);
+  return gva === undefined ? undefined : { gva, name, access };
 }

@@ -4,6 +4,7 @@
 // entry's linear page — never gpas, mpas, table addresses, entries or every event's rip (which
 // would bury the interesting ones). Pure: the tracker feeds it text.
 import type { WalkAccess } from '../../../engine/mmu/walkRecord';
+import { addressLiteralHex } from '../commands/addressInput';
 import { parseGvaReference } from '../gvaReference';
 
 export interface HarvestedAddress {
@@ -18,18 +19,13 @@ export interface HarvestedAddress {
 }
 
 const MAX_LINE = 160;
-const MAX_U64 = (1n << 64n) - 1n;
 const ACCESSES: readonly string[] = ['read', 'write', 'fetch'];
 /** Event keys that hold a guest-virtual address (src/engine/events.ts). */
 const GVA_KEYS = ['gva', 'guestLinear'] as const;
 
+/** Hex as printed (with or without 0x) as the picker's canonical 0x form; undefined beyond 64 bits. */
 function canonical(hex: string): string | undefined {
-  try {
-    const v = BigInt(hex.startsWith('0x') || hex.startsWith('0X') ? hex : '0x' + hex);
-    return v >= 0n && v <= MAX_U64 ? '0x' + v.toString(16) : undefined;
-  } catch {
-    return undefined;
-  }
+  return addressLiteralHex(/^0x/i.test(hex) ? hex : '0x' + hex);
 }
 
 function shorten(line: string): string {

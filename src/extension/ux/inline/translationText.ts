@@ -2,9 +2,8 @@
 // lands, in the vocabulary of the product (gva → gpa → mpa), plus what would really serve the
 // access when that differs from the tables — a stale TLB entry, a shadow entry out of sync —
 // because those are the moments the sloppy-guest examples are about.
+import { hex } from '../../../debugAdapter/inspect/format';
 import type { TranslationWire } from '../../../debugAdapter/viewsProtocol';
-
-const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
 /** The physical address a TLB entry gives for this linear address (its frame plus the page offset). */
 function tlbTarget(t: TranslationWire): number | null {

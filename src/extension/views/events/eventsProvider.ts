@@ -4,24 +4,21 @@ import * as vscode from 'vscode';
 import type { VmemSessions } from '../../session';
 import { isRoutineFailure } from '../../session';
 import { messageOf } from '../../session/requestError';
+import { SessionTree } from '../sessionTree';
 import { toTreeItem } from '../treeItem';
 import { EventStore, eventRow, eventRows, groupRow } from './eventsModel';
 import type { EventNode } from './eventsModel';
 
-export class EventsProvider implements vscode.TreeDataProvider<EventNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<EventNode | undefined>();
-  readonly onDidChangeTreeData = this.changeEmitter.event;
+export class EventsProvider extends SessionTree<EventNode> {
   private readonly store = new EventStore();
   private session: vscode.DebugSession | undefined;
   private inFlight = false;
   /** Another poll was asked for while one was in flight. */
   private again = false;
-  private view: vscode.TreeView<EventNode> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly sessions: VmemSessions) {
+    super();
     this.disposables.push(
-      this.changeEmitter,
       sessions.onDidStop(() => this.poll()),
       sessions.onDidReceiveStatistics(() => this.poll()),
       sessions.onDidEnd(() => {
@@ -33,15 +30,9 @@ export class EventsProvider implements vscode.TreeDataProvider<EventNode>, vscod
     );
   }
 
-  attach(view: vscode.TreeView<EventNode>): void {
-    this.view = view;
-    this.disposables.push(view.onDidChangeVisibility((e) => {
-      if (e.visible) this.poll();
-    }));
-  }
-
-  dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+  /** Polling skips a hidden view: whatever came meanwhile is fetched when it shows. */
+  protected override shown(): void {
+    this.poll();
   }
 
   /** Fetches what is new, if the view is visible and a vmem session exists. */

@@ -6,6 +6,7 @@ import type { TablePayloadWire, TableRootWire, VmStatisticsWire } from '../../..
 import type { StopState, VmemSessions } from '../../session';
 import { isRoutineFailure } from '../../session';
 import { messageOf } from '../../session/requestError';
+import { SessionTree } from '../sessionTree';
 import { StopHistory } from '../stopHistory';
 import { toTreeItem } from '../treeItem';
 import { entryNodes, groupChildren, kindNodes, presentValues, rowOf, tableKey, vmNodes } from './ptModel';
@@ -22,21 +23,15 @@ interface StopData {
   tables: Map<string, Promise<PtNode[]>>;
 }
 
-export class PageTablesProvider implements vscode.TreeDataProvider<PtNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<PtNode | undefined>();
-  readonly onDidChangeTreeData = this.changeEmitter.event;
+export class PageTablesProvider extends SessionTree<PtNode> {
   private readonly history = new StopHistory<Map<number, string>>();
   private data: StopData | undefined;
   private showNotPresent = false;
   private running = false;
-  /** A refresh was skipped while the view was hidden. */
-  private stale = false;
-  private view: vscode.TreeView<PtNode> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly sessions: VmemSessions) {
+    super();
     this.disposables.push(
-      this.changeEmitter,
       sessions.onDidStop((s) => this.reset(s, true)),
       sessions.onDidChangeSelection((s) => {
         if (this.data && this.data.state.vm === s.vm && this.data.state.vcpu === s.vcpu && this.data.state.stopCount === s.stopCount) {
@@ -58,16 +53,9 @@ export class PageTablesProvider implements vscode.TreeDataProvider<PtNode>, vsco
     );
   }
 
-  attach(view: vscode.TreeView<PtNode>): void {
-    this.view = view;
-    this.disposables.push(view.onDidChangeVisibility((e) => {
-      if (e.visible && this.stale) this.refresh();
-    }));
+  override attach(view: vscode.TreeView<PtNode>): void {
+    super.attach(view);
     this.updateMessage();
-  }
-
-  dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
   }
 
   get notPresentShown(): boolean {
@@ -95,14 +83,9 @@ export class PageTablesProvider implements vscode.TreeDataProvider<PtNode>, vsco
     this.refresh();
   }
 
-  private refresh(): void {
+  protected override refresh(): boolean {
     this.updateMessage();
-    if (this.view && !this.view.visible) {
-      this.stale = true;
-      return;
-    }
-    this.stale = false;
-    this.changeEmitter.fire(undefined);
+    return super.refresh();
   }
 
   private updateMessage(): void {

@@ -5,6 +5,7 @@ import type { TlbWire } from '../../../debugAdapter/viewsProtocol';
 import type { StopState, VmemSessions } from '../../session';
 import { isRoutineFailure } from '../../session';
 import { messageOf } from '../../session/requestError';
+import { SessionTree } from '../sessionTree';
 import { StopHistory } from '../stopHistory';
 import { toTreeItem } from '../treeItem';
 import { countersText, entryKey, entryRow, groupRow, tlbGroups, tlbRows } from './tlbModel';
@@ -15,20 +16,15 @@ interface Snapshot {
   tlb: Promise<{ tlb: TlbWire; groups: TlbGroup[]; previous: Set<string> | undefined }>;
 }
 
-export class TlbProvider implements vscode.TreeDataProvider<TlbNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<TlbNode | undefined>();
-  readonly onDidChangeTreeData = this.changeEmitter.event;
+export class TlbProvider extends SessionTree<TlbNode> {
   private readonly history = new StopHistory<Set<string>>();
   private state: StopState | undefined;
   private snapshot: Snapshot | undefined;
   private running = false;
-  private stale = false;
-  private view: vscode.TreeView<TlbNode> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly sessions: VmemSessions) {
+    super();
     this.disposables.push(
-      this.changeEmitter,
       sessions.onDidStop((s) => this.show(s)),
       sessions.onDidChangeSelection((s) => {
         if (this.state && this.state.vm === s.vm && this.state.vcpu === s.vcpu && this.state.stopCount === s.stopCount) return;
@@ -48,17 +44,6 @@ export class TlbProvider implements vscode.TreeDataProvider<TlbNode>, vscode.Dis
     );
   }
 
-  attach(view: vscode.TreeView<TlbNode>): void {
-    this.view = view;
-    this.disposables.push(view.onDidChangeVisibility((e) => {
-      if (e.visible && this.stale) this.refresh();
-    }));
-  }
-
-  dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
-  }
-
   private show(s: StopState): void {
     if (this.state && this.state.session !== s.session) this.history.clear();
     this.state = s;
@@ -67,14 +52,11 @@ export class TlbProvider implements vscode.TreeDataProvider<TlbNode>, vscode.Dis
     this.refresh();
   }
 
-  private refresh(): void {
-    if (this.view && !this.view.visible) {
-      this.stale = true;
-      return;
-    }
-    this.stale = false;
-    this.changeEmitter.fire(undefined);
+  protected override refresh(): boolean {
+    // With no session the tree is empty and getChildren never describes it: clear the texts here.
+    if (!super.refresh()) return false;
     if (!this.state) this.describe();
+    return true;
   }
 
   private describe(tlb?: TlbWire): void {

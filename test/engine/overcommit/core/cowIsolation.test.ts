@@ -12,7 +12,8 @@ import { P2mGuestMemory } from '../../../../src/engine/vmm/p2m';
 import { asShadowInstance } from '../../../../src/engine/vmm/shadow/shadowMode';
 import { SPTE_W } from '../../../../src/engine/vmm/shadow/spteFormat';
 import type { NestedInstance } from '../../../../src/engine/vmm/nested/nestedMode';
-import { assembleExample, runNative } from './reclaimFuzz';
+import { runNative } from './reclaimFuzz';
+import { assembleExample } from '../../../support/runAsm';
 
 const PAGE = 4096;
 

@@ -4,7 +4,8 @@
 // every step. Fixed seeds; each row is one (example, variant, mode, seed). sloppy-tlb.s, which
 // depends on a stale TLB entry, may also see the fresh mapping (permittedConsoles says why).
 import { strict as assert } from 'node:assert';
-import { assembleExample, permittedConsoles, runNative, runReclaimed } from './reclaimFuzz';
+import { permittedConsoles, runNative, runReclaimed } from './reclaimFuzz';
+import { assembleExample } from '../../../support/runAsm';
 import type { FuzzOptions } from './reclaimFuzz';
 import type { RunSummary } from '../../../../src/engine/runner';
 

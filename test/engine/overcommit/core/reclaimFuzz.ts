@@ -2,25 +2,13 @@
 // K instructions, random resident pages are swapped out and random pages are remapped to a
 // shared frame with the same contents — reclamation the guest must not be able to notice — with
 // the machine-wide MMU audit after every step. Its console and exit must equal native's.
-import { join, resolve } from 'node:path';
-import { assemble } from '../../../../src/engine/isa/assembler';
-import { nodeFileProvider } from '../../../../src/cli/nodeFileProvider';
 import { runProgram, startProgram, summarize } from '../../../../src/engine/runner';
 import type { LoadedProgram, RunSummary } from '../../../../src/engine/runner';
 import type { MemoryMode } from '../../../../src/engine/vm';
 import type { RunOptions } from '../../../../src/engine/runner';
 import { auditMachine } from '../../../../src/engine/vmm/audit';
-import { seededRandom } from '../../../../src/engine/memory/overcommit/policy/seededRandom';
+import { seededRandom } from '../../../../src/engine/memory/overcommit/seededRandom';
 import type { P2m } from '../../../../src/engine/vmm/p2m';
-
-// out/test/engine/overcommit/core → the repository's examples/
-export const EXAMPLES = resolve(__dirname, '../../../../../examples');
-
-export function assembleExample(file: string, defines: Record<string, bigint> = {}): LoadedProgram {
-  const r = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines });
-  if (!r.ok) throw new Error(`${file} does not assemble: ${r.diagnostics.map((d) => d.message).join('; ')}`);
-  return r;
-}
 
 export interface FuzzOptions {
   mode: Exclude<MemoryMode, 'native' | 'paravirt'>;

@@ -12,7 +12,8 @@ import { SimClock } from '../../../../src/engine/memory/overcommit/clock';
 import { VictimSelector } from '../../../../src/engine/memory/overcommit/victims';
 import { HypervisorSwap } from '../../../../src/engine/memory/overcommit/hypervisorSwap';
 import type { ParavirtInstance } from '../../../../src/engine/vmm/paravirt/paravirtMode';
-import { assembleExample, runNative } from './reclaimFuzz';
+import { runNative } from './reclaimFuzz';
+import { assembleExample } from '../../../support/runAsm';
 
 const PAGE = 4096;
 

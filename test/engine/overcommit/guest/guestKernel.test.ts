@@ -3,25 +3,20 @@
 // sees; the VMM's frames really go and come back; the swapper's pages survive round trips in
 // every mode; and a VMM swapping under the guest's swapper makes double paging.
 import { strict as assert } from 'node:assert';
-import { join, resolve } from 'node:path';
-import { assemble } from '../../../../src/engine/isa/assembler';
-import { nodeFileProvider } from '../../../../src/cli/nodeFileProvider';
 import { runStarted, startProgram } from '../../../../src/engine/runner';
 import type { RunOptions, RunSummary, StartedProgram } from '../../../../src/engine/runner';
 import type { MemoryMode } from '../../../../src/engine/vm';
 import type { EngineEvent } from '../../../../src/engine/events';
 import type { TargetStep } from '../../../../src/engine/memory/overcommit/balloon/balloonDevice';
+import { assembleExample } from '../../../support/runAsm';
 
-const EXAMPLES = resolve(__dirname, '../../../../../examples');
 const SCHEDULE: TargetStep[] = [{ at: 0, pages: 300 }, { at: 2.5, pages: 100 }];
 /** Long enough for three polls: 256 in, 44 in (the rate limit), 200 out. */
 const LONG = { SPIN: 1_700_000 };
 
 function start(file: string, mode: MemoryMode, defines: Record<string, number>, options: RunOptions = {}): StartedProgram {
   const d = Object.fromEntries(Object.entries(defines).map(([k, v]) => [k, BigInt(v)]));
-  const r = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: d });
-  assert.ok(r.ok, r.diagnostics.map((x) => `${x.file}:${x.line} ${x.message}`).join('\n'));
-  return startProgram(r, { mode, maxSteps: 20_000_000, audit: true, auditEvery: 50_000, ...options });
+  return startProgram(assembleExample(file, d), { mode, maxSteps: 20_000_000, audit: true, auditEvery: 50_000, ...options });
 }
 
 function run(file: string, mode: MemoryMode, defines: Record<string, number>, options: RunOptions = {}): { s: RunSummary; p: StartedProgram; events: EngineEvent[] } {

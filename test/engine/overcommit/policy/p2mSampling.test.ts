@@ -5,7 +5,7 @@ import { MachineMemory } from '../../../../src/engine/machine/machineMemory';
 import { P2m, type P2mObserver } from '../../../../src/engine/vmm/p2m';
 import { p2mSamplingPort } from '../../../../src/engine/memory/overcommit/policy/p2mSampling';
 import { DEFAULT_GAINS, WorkingSetSampler } from '../../../../src/engine/memory/overcommit/policy/workingSet';
-import { seededRandom } from '../../../../src/engine/memory/overcommit/policy/seededRandom';
+import { seededRandom } from '../../../../src/engine/memory/overcommit/seededRandom';
 
 describe('policy/p2mSampling — the sampler on a real p2m', () => {
   it('samples only resident pages, revokes their mappings, and counts guest touches once', () => {

@@ -2,7 +2,7 @@
 // averages, estimate = max — rises fast, falls slowly (the shape of W Fig. 6).
 import { strict as assert } from 'node:assert';
 import { DEFAULT_GAINS, WorkingSetSampler, type SamplingPort } from '../../../../src/engine/memory/overcommit/policy/workingSet';
-import { seededRandom } from '../../../../src/engine/memory/overcommit/policy/seededRandom';
+import { seededRandom } from '../../../../src/engine/memory/overcommit/seededRandom';
 
 class FakePages implements SamplingPort {
   readonly resident: boolean[];

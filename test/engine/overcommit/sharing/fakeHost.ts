@@ -4,6 +4,7 @@
 import { EventBus } from '../../../../src/engine/events';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
 import type { ScanHost, ScanVm } from '../../../../src/engine/memory/overcommit/sharing/scanner';
+import { seededU32 } from '../../../../src/engine/memory/overcommit/seededRandom';
 
 export type FakeState = 'unbacked' | 'private' | 'shared' | 'ballooned' | 'swapped' | 'guest-pt';
 
@@ -148,13 +149,10 @@ export class FakeHost implements ScanHost {
   }
 }
 
-/** A page filled from a seed (distinct seeds: distinct pages). */
+/** A page filled from a seed by the engine's seeded generator (distinct seeds: distinct pages). */
 export function pageFrom(seed: number): Uint8Array {
-  const p = new Uint8Array(PAGE_SIZE);
-  let s = (seed * 0x9e3779b1 + 1) >>> 0;
-  for (let i = 0; i < PAGE_SIZE; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    p[i] = s >>> 24;
-  }
-  return p;
+  const next = seededU32(seed);
+  const words = new Uint32Array(PAGE_SIZE / 4);
+  for (let i = 0; i < words.length; i++) words[i] = next();
+  return new Uint8Array(words.buffer);
 }

@@ -3,7 +3,8 @@
 // hold over simulated time; share before swap; copy-on-write breaks keep the table's counts.
 import { strict as assert } from 'node:assert';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
-import { ScanOrder, mulberry32 } from '../../../../src/engine/memory/overcommit/sharing/scanOrder';
+import { ScanOrder } from '../../../../src/engine/memory/overcommit/sharing/scanOrder';
+import { seededRandom } from '../../../../src/engine/memory/overcommit/seededRandom';
 import { SharingScanner } from '../../../../src/engine/memory/overcommit/sharing/scanner';
 import { FakeHost, pageFrom } from './fakeHost';
 import type { FakeState } from './fakeHost';
@@ -11,7 +12,7 @@ import type { FakeState } from './fakeHost';
 /** VMs whose pages are a seeded mix of states and of unique, duplicate and zero contents. */
 function mixedWorld(vms: number, pages: number, seed: number): { host: FakeHost; eligible: Set<string> } {
   const host = new FakeHost();
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const eligible = new Set<string>();
   const states: FakeState[] = ['unbacked', 'private', 'private', 'private', 'ballooned', 'swapped', 'guest-pt'];
   for (let v = 1; v <= vms; v++) {
@@ -31,7 +32,7 @@ function mixedWorld(vms: number, pages: number, seed: number): { host: FakeHost;
 describe('sharing: scan order', () => {
   for (const n of [1, 2, 3, 5, 64, 100, 1000, 4097]) {
     it(`visits each of ${n} pages exactly once per pass`, () => {
-      const o = new ScanOrder(n, mulberry32(n));
+      const o = new ScanOrder(n, seededRandom(n));
       for (let pass = 0; pass < 3; pass++) {
         const seen = new Uint8Array(n);
         for (let i = 0; i < n; i++) seen[o.next()]++;
@@ -42,8 +43,8 @@ describe('sharing: scan order', () => {
   }
 
   it('passes come in different orders; the same seed repeats them', () => {
-    const a = new ScanOrder(1000, mulberry32(1));
-    const b = new ScanOrder(1000, mulberry32(1));
+    const a = new ScanOrder(1000, seededRandom(1));
+    const b = new ScanOrder(1000, seededRandom(1));
     const p1 = Array.from({ length: 1000 }, () => a.next());
     const p2 = Array.from({ length: 1000 }, () => a.next());
     assert.notDeepEqual(p1, p2);

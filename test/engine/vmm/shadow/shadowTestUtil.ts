@@ -2,15 +2,14 @@
 // collecting the guest-visible trace, compare guest memory, and step with the audit on.
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseModes } from '../../../examples/expectations';
-import { join, resolve } from 'node:path';
-import { assemble } from '../../../../src/engine/isa/assembler';
+import { join } from 'node:path';
+import { EXAMPLES, assembleExample as assembleWith } from '../../../support/runAsm';
 import type { LoadedProgram } from '../../../../src/engine/runner';
 import { createNativeVm } from '../../../../src/engine/nativeVm';
 import { Machine } from '../../../../src/engine/machine/machine';
 import { createVirtualVm } from '../../../../src/engine/vmm/virtualVm';
 import type { VirtualVmOptions } from '../../../../src/engine/vmm/virtualVm';
 import type { Monitor } from '../../../../src/engine/vmm/monitor';
-import { nodeFileProvider } from '../../../../src/cli/nodeFileProvider';
 import { asShadowInstance } from '../../../../src/engine/vmm/shadow/shadowMode';
 import type { ShadowInstance } from '../../../../src/engine/vmm/shadow/shadowMode';
 import type { EngineEvent } from '../../../../src/engine/events';
@@ -18,7 +17,7 @@ import type { Vm } from '../../../../src/engine/vm';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
 import { DEFAULT_TLB_CONFIG } from '../../../../src/engine/mmu/tlb';
 
-export const EXAMPLES = resolve(__dirname, '../../../../../examples');
+export { EXAMPLES };
 
 /** The examples that declare shadow mode among theirs (`; modes:`, default native shadow nested). */
 export function exampleFiles(): string[] {
@@ -28,9 +27,7 @@ export function exampleFiles(): string[] {
 }
 
 export function assembleExample(file: string, paging: 32 | 64): LoadedProgram {
-  const r = assemble(join(EXAMPLES, file), nodeFileProvider(), { defines: { PAGING: BigInt(paging) } });
-  if (!r.ok) throw new Error(`${file} does not assemble`);
-  return r;
+  return assembleWith(file, { PAGING: BigInt(paging) });
 }
 
 /** What the guest can observe, plus what the VMM did. */

@@ -16,7 +16,7 @@
 //    which protects a VM whose activity is bursty.
 // Before the first period completes the estimate is 1 (an unmeasured VM is not taxed); the first
 // completed period seeds all three averages.
-import type { RandomSource } from './seededRandom';
+import type { RandomSource } from '../seededRandom';
 
 /** What the sampler needs from a VM (the lead wires it to the p2m and its mapper). */
 export interface SamplingPort {

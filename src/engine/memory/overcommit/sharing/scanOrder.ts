@@ -3,10 +3,9 @@
 // memory whatever the VM's size. A full-period linear congruential sequence modulo the next power
 // of two ≥ n (Hull–Dobell: increment odd, multiplier ≡ 1 mod 4) visits every residue once; values
 // ≥ n are skipped ("cycle walking"), at most half of them. Each pass draws a new multiplier,
-// increment and start from the scanner's seeded generator, so passes differ and runs repeat.
-
-/** The scanner's only source of randomness: the overcommit engine's one seeded generator. */
-export { seededRandom as mulberry32 } from '../policy/seededRandom';
+// increment and start from the scanner's seeded generator (../seededRandom.ts), so passes differ
+// and runs repeat.
+import type { RandomSource } from '../seededRandom';
 
 export class ScanOrder {
   private readonly mask: number;
@@ -22,7 +21,7 @@ export class ScanOrder {
 
   constructor(
     readonly n: number,
-    private readonly random: () => number,
+    private readonly random: RandomSource,
   ) {
     if (!(n >= 1 && n <= 2 ** 31)) throw new RangeError(`cannot scan ${n} pages`);
     this.mask = 2 ** Math.ceil(Math.log2(Math.max(2, n))) - 1;

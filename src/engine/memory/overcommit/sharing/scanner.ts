@@ -8,7 +8,8 @@ import type { EventBus } from '../../../events';
 import { PAGE_SIZE } from '../../frame';
 import { ShareTable } from './shareTable';
 import type { PageHashFn, SharingHost } from './shareTable';
-import { ScanOrder, mulberry32 } from './scanOrder';
+import { ScanOrder } from './scanOrder';
+import { seededRandom, type RandomSource } from '../seededRandom';
 
 /** One VM as the scanner sees it. */
 export interface ScanVm {
@@ -84,7 +85,7 @@ interface VmScan {
 export class SharingScanner {
   readonly table: ShareTable;
   readonly options: SharingOptions;
-  private readonly random: () => number;
+  private readonly random: RandomSource;
   private readonly scans = new Map<number, VmScan>();
   private totalCredit = 0;
   /** Round-robin start, rotated every advance so the total cap starves no VM. */
@@ -104,7 +105,7 @@ export class SharingScanner {
       scanPagesPerSecTotal: options.scanPagesPerSecTotal ?? DEFAULT_SHARING_OPTIONS.scanPagesPerSecTotal,
     };
     if (!(this.options.scanPagesPerSecPerVm >= 0 && this.options.scanPagesPerSecTotal >= 0)) throw new RangeError('scan rates must be ≥ 0 pages per second');
-    this.random = mulberry32(options.seed ?? 0x5ca9);
+    this.random = seededRandom(options.seed ?? 0x5ca9);
     this.table = new ShareTable(host, { hash: options.hash });
   }
 
