@@ -33,6 +33,28 @@ export interface SharingFigures {
   chosen: string;
   hashes: HashFigure[];
   fullScan: { pages: number; seconds: number; pagesPerSecond: number; gbPerSecond: number };
+  manyVms: ManyVmsScanFigure;
+}
+
+/** The scanner over a machine with many VMs of realistic contents (manyVmsScanFigure). */
+export interface ManyVmsScanFigure {
+  vms: number;
+  vmGiB: number;
+  machineGiB: number;
+  /** Resident guest pages per VM: half zero, a quarter the same in every VM, a quarter unique. */
+  pagesPerVm: number;
+  passes: {
+    pass: number;
+    /** Pages hashed (the scanner's pagesScanned in the pass) and guest pages the pass covered (every VM's whole memory). */
+    hashedPages: number;
+    coveredPages: number;
+    seconds: number;
+    /** Hashed guest memory per second, and the hash's share of the time. */
+    hashedGbPerSecond: number;
+    coveredGbPerSecond: number;
+    sharedFrames: number;
+    pagesSharing: number;
+  }[];
 }
 
 /** Fills a page with pseudo-random words (the engine's seeded generator): what a guest's data looks like to a hash. */
@@ -131,6 +153,54 @@ function fullScanFigure(pagesPerVm: number): SharingFigures['fullScan'] {
   };
 }
 
+/**
+ * A full pass of the scanner over `vms` sparse 1 GiB VMs on an 8 GiB machine, each holding
+ * `pagesPerVm` resident pages: i mod 4 = 0, 1 zero (backed, never written), 2 the same words in
+ * every VM, 3 random. Pass 1 finds the sharing (zero frame, cross-VM frames, hints for the
+ * unique quarter); pass 2 is the steady state (every page already shared or a hint: rehash and
+ * compare with its hint). Covered = every guest page the pass visited, resident or not.
+ */
+export function manyVmsScanFigure(vms = 16, pagesPerVm = 16384, passCount = 2): ManyVmsScanFigure {
+  const GiB = 2 ** 30;
+  const machine = new Machine({ memoryBytes: 8 * GiB });
+  const list = Array.from({ length: vms }, () => createVirtualVm(machine, 'nested', { memoryBytes: GiB }));
+  const rnd = seededU32(11);
+  const common = seededU32(12);
+  const sameWords: Uint8Array[] = [];
+  for (let i = 0; i < pagesPerVm / 4; i++) {
+    const p = new Uint8Array(PAGE_SIZE);
+    fillRandom(p, common);
+    sameWords.push(p);
+  }
+  // Spread the resident pages over the VM's memory, as a guest's would be.
+  const stride = Math.max(1, Math.floor(list[0].p2m.pages / pagesPerVm));
+  for (const v of list) {
+    for (let i = 0; i < pagesPerVm; i++) {
+      const mpn = v.p2m.back(i * stride, i % 4 < 2 ? 'read' : 'write');
+      if (i % 4 === 2) machine.memory.bytes.frameForWrite(mpn)!.data.set(sameWords[i >> 2]);
+      else if (i % 4 === 3) fillRandom(machine.memory.bytes.frameForWrite(mpn)!.data, rnd);
+    }
+  }
+  const scanner = new SharingScanner(new MachineSharingHost(machine), { seed: 3 });
+  const covered = vms * list[0].p2m.pages;
+  const passes: ManyVmsScanFigure['passes'] = [];
+  for (let pass = 1; pass <= passCount; pass++) {
+    const before = scanner.stats().pagesScanned;
+    const t0 = process.hrtime.bigint();
+    scanner.fullScan();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const st = scanner.stats();
+    const hashed = st.pagesScanned - before;
+    passes.push({
+      pass, hashedPages: hashed, coveredPages: covered, seconds: Number(seconds.toFixed(3)),
+      hashedGbPerSecond: Number(((hashed * PAGE_SIZE) / seconds / 1e9).toFixed(2)),
+      coveredGbPerSecond: Number(((covered * PAGE_SIZE) / seconds / 1e9).toFixed(2)),
+      sharedFrames: st.pagesShared, pagesSharing: st.pagesSharing,
+    });
+  }
+  return { vms, vmGiB: 1, machineGiB: 8, pagesPerVm, passes };
+}
+
 export async function benchSharing(): Promise<SharingFigures> {
   const n = Number(process.env.SHARING_BENCH_PAGES ?? 8192);
   const repeats = Number(process.env.BENCH_REPEATS ?? 7);
@@ -146,6 +216,7 @@ export async function benchSharing(): Promise<SharingFigures> {
     chosen,
     hashes,
     fullScan: fullScanFigure(Number(process.env.SHARING_BENCH_SCAN_PAGES ?? 16384)),
+    manyVms: manyVmsScanFigure(16, Number(process.env.SHARING_BENCH_VM_PAGES ?? 16384)),
   };
 }
 

@@ -13,7 +13,7 @@ const entries = [
 ].filter((e) => existsSync(e.in));
 
 // The webviews' browser bundles (src/webview/<name>/main.ts → dist/webview/<name>.js).
-const webviews = ['translation', 'memory', 'timeline']
+const webviews = ['translation', 'memory', 'timeline', 'overcommit']
   .map((name) => ({ in: `src/webview/${name}/main.ts`, out: name }))
   .filter((e) => existsSync(e.in));
 

@@ -5,8 +5,8 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseScenario, ScenarioError } from '../engine/scenario';
 import type { Scenario } from '../engine/scenario';
-import { runMachine } from '../engine/machineRunner';
-import type { VirtualMode } from '../engine/vmm/virtualVm';
+import { AdmissionRefused, runMachine, scenarioMachineInput } from '../engine/machineRunner';
+import type { MachineSummary } from '../engine/machineRunner';
 import { assemble, listing } from '../engine/isa/assembler';
 import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
 import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
@@ -18,6 +18,7 @@ import type { MemoryMode } from '../engine/vm';
 import type { RunOptions } from '../engine/runner';
 import { parseTargetSchedule } from '../engine/memory/overcommit/balloon/targetSchedule';
 import type { TargetStep } from '../engine/memory/overcommit/balloon/balloonDevice';
+import { cmdExperiment, EXPERIMENT_USAGE } from './experiment';
 
 const USAGE = `usage:
   vmem run FILE [--mode native|shadow|nested|paravirt] [--compare MODE,MODE...] [--max-steps N]
@@ -25,6 +26,7 @@ const USAGE = `usage:
                [--define NAME=VALUE]... [--shadow-sync trace|unsync] [--ept-page 4k|2m|1g]
                [--ept-ad] [--no-vpid] [--walk-caches] [--audit] [--balloon-target S:PAGES,...]
   vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
+  ${EXPERIMENT_USAGE}
   vmem help`;
 
 function fail(message: string, code = 2): never {
@@ -185,15 +187,13 @@ function runScenario(file: string, json: boolean, maxSteps: number | undefined, 
     if (!s.exit.ok) process.exitCode = 1;
     return;
   }
-  const summary = runMachine({
-    memoryBytes: scenario.machine.memoryMiB * 2 ** 20,
-    quantum: scenario.machine.quantum,
-    maxSteps: steps,
-    tlb,
-    vms: scenario.vms.map((v, i) => ({
-      name: v.name, mode: v.mode as VirtualMode, program: programs[i], memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, modeOptions: v.modeOptions,
-    })),
-  });
+  let summary: MachineSummary;
+  try {
+    summary = runMachine(scenarioMachineInput(scenario, programs, { maxSteps: steps, tlb }));
+  } catch (e) {
+    if (e instanceof AdmissionRefused) fail(`${file}: ${e.message}`);
+    throw e;
+  }
   if (json) process.stdout.write(JSON.stringify({ scenario: file, ...summary }, null, 2) + '\n');
   else process.stdout.write(formatMachineSummary(file, summary));
   for (const v of summary.vms) if (!v.exit.ok) process.stderr.write(`vmem: ${v.name}: ${v.exit.message}\n`);
@@ -218,6 +218,9 @@ function main(argv: string[]): void {
     switch (cmd) {
       case 'run': return cmdRun(rest);
       case 'asm': return cmdAsm(rest);
+      case 'experiment':
+        process.exitCode = cmdExperiment(rest, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+        return;
       case undefined:
       case 'help':
       case '--help':

@@ -15,6 +15,7 @@ import {
   scopesFor, setRegister, statisticsPayload, tableEntries, tableRoots, tlbPayload, toJson, walkPayload, writeMemoryRef,
 } from './inspect';
 import type { InspectTarget, InspectVariable, MemoryRef, TableKind } from './inspect';
+import { overcommitPayload } from './inspect/overcommit';
 import type { FrameMapWire, ShowTranslationWire, ViewRequestName, ViewRequests } from './viewsProtocol';
 import type { WalkAccess } from '../engine/mmu/walkRecord';
 import type { PagingMode } from '../engine/mmu/pagingMode';
@@ -29,7 +30,7 @@ export interface ClientSupport {
 }
 
 /** The custom requests of docs/views-protocol.md (the protocol file's ViewRequests, every one). */
-export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap', 'vmem/context'] as const satisfies readonly ViewRequestName[];
+export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap', 'vmem/context', 'vmem/overcommit'] as const satisfies readonly ViewRequestName[];
 // Compile-time: a request added to ViewRequests but not listed above is an error here.
 type Unlisted = Exclude<ViewRequestName, (typeof VIEW_REQUESTS)[number]>;
 const allListed: Unlisted extends never ? true : Unlisted = true;
@@ -330,8 +331,9 @@ export class InspectRequests {
     'vmem/frameMap': (args) => {
       // A census of every machine frame (32768 for 128 MiB) costs milliseconds; the map changes
       // only when the machine runs or the debugger writes, and every view asks at each stop.
-      const key = `${this.rt.target.icount}:${this.writes}:${num(args.fromMpn)}:${num(args.toMpn)}`;
-      if (this.frameMapMemo?.key !== key) this.frameMapMemo = { key, body: frameMapPayload(this.target, { fromMpn: num(args.fromMpn), toMpn: num(args.toMpn) }) };
+      const w = { fromMpn: num(args.fromMpn), toMpn: num(args.toMpn), fromPpn: num(args.fromPpn), toPpn: num(args.toPpn) };
+      const key = `${this.rt.target.icount}:${this.writes}:${w.fromMpn}:${w.toMpn}:${w.fromPpn}:${w.toPpn}`;
+      if (this.frameMapMemo?.key !== key) this.frameMapMemo = { key, body: frameMapPayload(this.target, w) };
       return this.frameMapMemo.body;
     },
     'vmem/context': (args) => {
@@ -341,6 +343,7 @@ export class InspectRequests {
       const event = stop?.event && stop.threadId === this.rt.threadId(vm - 1, vcpu) ? stop.event : undefined;
       return contextPayload(this.target, vm, vcpu, this.rt.target.icount, event);
     },
+    'vmem/overcommit': () => overcommitPayload(this.target),
   };
 
   /** A custom request's payload; throws on a bad request. */

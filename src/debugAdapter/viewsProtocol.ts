@@ -6,9 +6,12 @@ import type { EngineEvent, EventKind } from '../engine/events';
 import type { TlbCounters, TlbEntryInfo } from '../engine/mmu/tlb';
 import type { WalkAccess } from '../engine/mmu/walkRecord';
 import type { FrameUse } from '../engine/machine/frameTable';
+import type { PageState } from '../engine/vmm/p2m';
 import type { StatisticsSnapshot } from '../engine/statistics';
 import type { TableKind, TablePayload, TableRoot } from './inspect/tables';
 import type { TranslationProbe } from './inspect/translation';
+import type { OvercommitSnapshot, VmOvercommitSnapshot } from '../engine/memory/overcommit/overcommitSnapshot';
+import type { SchedSample, VmSample } from '../engine/memory/overcommit/policy/schedHistory';
 
 /** T as JSON carries it: bigints become hex strings, everything else keeps its shape. */
 export type Wire<T> = T extends bigint
@@ -98,6 +101,36 @@ export interface FrameRunWire {
   owner: number;
   ownerName: string;
   use: FrameUse;
+  /** Use 'shared' only: each frame's reference count — the guest pages, of any VM, mapping it (index i: frame mpn + i). */
+  refs?: number[];
+}
+
+export type { PageState };
+
+/** Guest pages ppn..ppn+count-1, all in one p2m state. */
+export interface GuestPageRunWire {
+  ppn: number;
+  count: number;
+  state: PageState;
+  /** 'shared' only: each page's shared machine frame and that frame's reference count (index i: page ppn + i). */
+  mpns?: number[];
+  refs?: number[];
+  /** 'swapped' only: each page's slot in the VM's swap file. */
+  slots?: number[];
+}
+
+/** One VM's guest-physical pages by p2m state: counts over the whole VM, runs over the requested ppn window. */
+export interface GuestPagesWire {
+  vm: number;
+  name: string;
+  pages: number;
+  counts: Record<PageState, number>;
+  /** The window the runs cover, [fromPpn, toPpn), clipped to the VM's memory. */
+  fromPpn: number;
+  toPpn: number;
+  /** The VM's swap file, whose slots `slots` number. */
+  swapFile: string;
+  runs: GuestPageRunWire[];
 }
 
 export interface FrameMapWire {
@@ -108,6 +141,8 @@ export interface FrameMapWire {
   touched?: number;
   owners: Record<string, Partial<Record<FrameUse, number>>>;
   runs: FrameRunWire[];
+  /** Under a hypervisor: each VM's guest-physical pages by state (ballooned and swapped pages have no machine frame to draw). */
+  guest?: GuestPagesWire[];
 }
 
 /** What a stop of one vCPU is about (`vmem/context`). */
@@ -121,6 +156,27 @@ export interface ContextWire {
   source: 'fault' | 'access' | 'none';
 }
 
+/** ρ as JSON carries it: null stands for +∞ (a VM holding no pages; JSON has no Infinity). */
+export type RhoWire = number | null;
+export type OvercommitVmWire = Omit<VmOvercommitSnapshot, 'rho'> & { rho: RhoWire };
+export type OvercommitVmSampleWire = Omit<VmSample, 'rho'> & { rho: RhoWire };
+export type OvercommitSampleWire = Omit<SchedSample, 'vms'> & { vms: OvercommitVmSampleWire[] };
+
+/** The machine's memory management at this moment (`vmem/overcommit`): OvercommitSnapshot with ρ as RhoWire. */
+export interface OvercommitWire extends Omit<OvercommitSnapshot, 'vms' | 'history'> {
+  enabled: true;
+  vms: OvercommitVmWire[];
+  history: OvercommitSampleWire[];
+}
+
+/** No memory scheduler to show (native mode, or a machine whose memory is not managed): why, in words. */
+export interface OvercommitDisabledWire {
+  enabled: false;
+  why: string;
+}
+
+export type OvercommitResponseWire = OvercommitWire | OvercommitDisabledWire;
+
 /** Every custom request: its arguments and its response body. */
 export interface ViewRequests {
   'vmem/tableRoots': { args: Record<string, never>; body: TableRootWire[] };
@@ -129,8 +185,9 @@ export interface ViewRequests {
   'vmem/tlb': { args: { vm: number; vcpu: number }; body: TlbWire };
   'vmem/events': { args: { limit?: number; after?: number }; body: EventsWire };
   'vmem/statistics': { args: Record<string, never>; body: StatisticsWire };
-  'vmem/frameMap': { args: { fromMpn?: number; toMpn?: number }; body: FrameMapWire };
+  'vmem/frameMap': { args: { fromMpn?: number; toMpn?: number; fromPpn?: number; toPpn?: number }; body: FrameMapWire };
   'vmem/context': { args: { vm: number; vcpu: number }; body: ContextWire };
+  'vmem/overcommit': { args: Record<string, never>; body: OvercommitResponseWire };
 }
 
 export type ViewRequestName = keyof ViewRequests;

@@ -1,6 +1,7 @@
 // The human-readable run summary (`vmem run`, the VS Code output channel).
 import type { RunSummary } from './runner';
 import type { MachineSummary } from './machineRunner';
+import type { OvercommitSnapshot } from './memory/overcommit/overcommitSnapshot';
 
 function n(v: number): string {
   return v.toLocaleString('en-US');
@@ -68,6 +69,35 @@ export function formatMachineSummary(scenario: string, m: MachineSummary): strin
   const owners = Object.entries(m.frames.byOwner)
     .map(([o, c]) => `${o}: ${Object.entries(c).filter(([, k]) => k > 0).map(([u, k]) => `${u} ${n(k)}`).join(', ')}`)
     .join('; ');
-  parts.push(`machine        ${n(m.instructions)} instructions; frames ${n(m.frames.total)} (free ${n(m.frames.free)}; ${owners})\n`);
+  parts.push(`machine        ${n(m.instructions)} instructions, ${m.seconds.toFixed(2)} simulated s; frames ${n(m.frames.total)} (free ${n(m.frames.free)}; ${owners})\n`);
+  if (m.overcommit) parts.push(formatOvercommit(m.overcommit));
   return parts.join('\n');
+}
+
+function rhoText(rho: number): string {
+  return Number.isFinite(rho) ? rho.toPrecision(3) : '∞';
+}
+
+/** The memory scheduler at the end of a run: the machine's state, then a row per VM. */
+export function formatOvercommit(o: OvercommitSnapshot): string {
+  const lines: string[] = [];
+  const free = (100 * o.freePages) / o.totalPages;
+  lines.push(`memsched       policy ${o.policy}${o.policy === 'shares' ? '' : ` (τ ${o.tau})`}, victims ${o.victim}; state ${o.state}, free ${n(o.freePages)} of ${n(o.totalPages)} pages (${free.toFixed(1)}%); ${n(o.rebalances)} rebalances`);
+  const sw = o.swap;
+  lines.push(`hypervisor swap ${n(sw.swappedOut)} pages out in ${n(sw.clusters)} clusters, ${n(sw.sharedInstead)} shared instead`);
+  const sh = o.sharing;
+  if (sh) lines.push(`page sharing   shared frames ${n(sh.pagesShared)}, sharing ${n(sh.pagesSharing)}, zero pages ${n(sh.zeroPages)}, hints ${n(sh.pagesUnshared)}, COW breaks ${n(sh.cowBreaks)}, ${n(sh.pagesScanned)} scanned, ${n(sh.fullScans)} full scans; saved ${n(sh.savedPages)} pages`);
+  else lines.push('page sharing   off');
+  const rows: string[][] = [['VM', 'private', 'shared', 'ballooned', 'swapped', 'target', 'balloon', 'ws', 'ρ', 'shares', 'swap-ins', 'double paging', 'stall cycles']];
+  for (const v of o.vms) {
+    rows.push([
+      v.name, n(v.pages.private), n(v.pages.shared), n(v.pages.ballooned), n(v.pages.swapped), v.target === null ? '—' : n(v.target),
+      v.balloon ? `${n(v.balloon.size)}/${n(v.balloon.target)}${v.balloon.whyNot ? ' (cannot)' : ''}` : 'none',
+      v.workingSet === null ? '—' : `${Math.round(v.workingSet * 100)}%`, rhoText(v.rho), n(v.shares), n(v.counters.swapIns), n(v.counters.doublePaging), n(v.stallCycles),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  for (const v of o.vms) if (v.balloon?.whyNot && v.balloon.target > 0) lines.push(`  ${v.name}: the balloon cannot deliver: ${v.balloon.whyNot}`);
+  return lines.join('\n') + '\n';
 }

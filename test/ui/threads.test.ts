@@ -35,7 +35,8 @@ describe('the views follow the thread clicked in CALL STACK', function () {
   /** The status bar, the Page Tables view's guest root and the TLB view all show vm1/vcpu`vcpu`. */
   async function assertViewsShow(vcpu: number): Promise<void> {
     const r = ref[vcpu];
-    const status = await wb.statusBarText(new RegExp(`^vm1/vcpu${vcpu} · `));
+    // The paging segment follows once the adapter has answered vmem/tableRoots for the new vCPU.
+    const status = await wb.statusBarText(new RegExp(`^vm1/vcpu${vcpu} · \\S+ · `));
     assert.equal(status, `vm1/vcpu${vcpu} · native · 32-bit`);
 
     // The views refresh when they are shown: read them until they agree (or time out with why not).

@@ -259,6 +259,20 @@ export class Workbench {
     await this.showRunAndDebug();
     await this.expandPane('Breakpoints');
     const row = this.pane('Breakpoints').first().locator('.monaco-list-row').filter({ has: this.page.locator('.name', { hasText: exactly(label, 'i') }) }).first();
+    // The list renders only the rows in view: wheel down to a filter further down (the overcommit ones).
+    const list = this.pane('Breakpoints').first().locator('.monaco-list').first();
+    let wheeled = false;
+    for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
+      await list.hover();
+      await this.page.mouse.wheel(0, 120);
+      await this.page.waitForTimeout(50);
+      wheeled = true;
+    }
+    if (wheeled) {
+      // Found at the bottom edge, maybe half hidden: one more step brings it wholly into view.
+      await this.page.mouse.wheel(0, 120);
+      await this.page.waitForTimeout(100);
+    }
     await row.scrollIntoViewIfNeeded();
     const box = row.locator('input[type=checkbox]');
     if ((await box.isChecked()) !== on) await box.click();

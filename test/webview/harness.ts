@@ -13,7 +13,7 @@ import { webviewHtml } from '../../src/extension/webviews/html';
 export const ROOT = path.resolve(__dirname, '../../..');
 export const RESULTS = path.join(ROOT, 'test-results', 'webview');
 
-export type ViewName = 'translation' | 'memory' | 'timeline';
+export type ViewName = 'translation' | 'memory' | 'timeline' | 'overcommit';
 export type Theme = 'light' | 'dark' | 'hc';
 
 // The slice of playwright-core's API these tests use (it ships in tools/ui, untyped here).
@@ -81,7 +81,7 @@ export class Harness {
   static async start(): Promise<Harness> {
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const view = /^\/view\/(translation|memory|timeline)\.html$/.exec(url.pathname);
+      const view = /^\/view\/(translation|memory|timeline|overcommit)\.html$/.exec(url.pathname);
       // ?script=missing: the bundle's URL answers 404, as when the webview's resource loader fails.
       const missing = url.searchParams.get('script') === 'missing';
       if (view) {

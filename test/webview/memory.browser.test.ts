@@ -15,7 +15,7 @@ const CELL = 11;
 const GUTTER = 78;
 
 function message(map: FrameMapWire, stopCount = 1, fromMpn = 0, toMpn = map.total): FrameMapMessage {
-  return { type: 'frameMap', stop: { stopCount, vm: 1, vcpu: 0, thread: 'vm1/vcpu0', reason: 'step' }, fromMpn, toMpn, map };
+  return { type: 'frameMap', stop: { stopCount, vm: 1, vcpu: 0, thread: 'vm1/vcpu0', reason: 'step' }, fromMpn, toMpn, fromPpn: 0, toPpn: 1024, map };
 }
 
 describe('webview: Machine Memory (Chromium)', function () {

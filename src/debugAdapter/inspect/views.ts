@@ -11,7 +11,9 @@ import { toJson } from './json';
 import type { EventLog } from './eventLog';
 import { focusOf } from './focus';
 import type { EngineEvent } from '../../engine/events';
-import type { ContextWire, EventsWire, FrameMapWire, StatisticsWire, TlbWire, TranslationWire } from '../viewsProtocol';
+import type { ContextWire, EventsWire, FrameMapWire, FrameRunWire, StatisticsWire, TlbWire, TranslationWire } from '../viewsProtocol';
+import { guestPages } from './guestPages';
+import type { PpnWindow } from './guestPages';
 
 export interface WalkRequest {
   vm: number;
@@ -48,7 +50,7 @@ export function statisticsPayload(t: InspectTarget): StatisticsWire {
   });
 }
 
-export interface FrameMapRequest {
+export interface FrameMapRequest extends PpnWindow {
   /** Only runs overlapping [fromMpn, toMpn) (the map view asks for what it shows). */
   fromMpn?: number;
   toMpn?: number;
@@ -66,8 +68,15 @@ export function frameMapPayload(t: InspectTarget, req: FrameMapRequest = {}): Fr
   for (const [o, c] of census.byOwner) owners[names(o)] = c;
   const from = req.fromMpn ?? 0;
   const to = req.toMpn ?? frames.total;
-  const runs = frameRuns(frames).filter((r) => r.mpn < to && r.mpn + r.count > from).map((r) => ({ ...r, ownerName: names(r.owner) }));
-  return toJson({ native: false, total: frames.total, free: census.free, owners, runs });
+  const shared = t.machine.memory.shared;
+  const runs: FrameRunWire[] = frameRuns(frames).filter((r) => r.mpn < to && r.mpn + r.count > from).map((r) => {
+    const run: FrameRunWire = { ...r, ownerName: names(r.owner) };
+    if (r.use === 'shared') run.refs = Array.from({ length: r.count }, (_, i) => shared.refs(r.mpn + i));
+    return run;
+  });
+  // Plain numbers and strings throughout: no bigints for toJson to rewrite, and the guest pages
+  // of a large VM are not worth a JSON round trip.
+  return { native: false, total: frames.total, free: census.free, owners, runs, guest: guestPages(t, req) };
 }
 
 export function eventsPayload(log: EventLog, limit = 100, after = -1): EventsWire {

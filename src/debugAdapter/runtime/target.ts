@@ -5,11 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { assemble } from '../../engine/isa/assembler';
 import type { AssembleResult, FileProvider } from '../../engine/isa/assembler';
 import { startProgram } from '../../engine/runner';
-import { startMachine } from '../../engine/machineRunner';
+import { AdmissionRefused, scenarioMachineInput, startMachine } from '../../engine/machineRunner';
 import { parseScenario, ScenarioError } from '../../engine/scenario';
 import type { Machine } from '../../engine/machine/machine';
 import type { Vm } from '../../engine/vm';
-import type { VirtualMode } from '../../engine/vmm/virtualVm';
 import type { PhysicalMemory } from '../../engine/memory/physicalMemory';
 import { availableModes } from '../../engine/vmm/modes';
 import { auditMachine } from '../../engine/vmm/audit';
@@ -116,10 +115,14 @@ export function buildTarget(cfg: LaunchConfig): Target {
     const { vm } = startProgram(programs[0], { mode: 'native', memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, tlb });
     return single(v.name, vm, null, programs[0]);
   }
-  const { machine, vms } = startMachine({
-    memoryBytes: scenario.machine.memoryMiB * 2 ** 20, quantum: scenario.machine.quantum, maxSteps: cfg.maxSteps, tlb,
-    vms: scenario.vms.map((v, i) => ({ name: v.name, mode: v.mode as VirtualMode, program: programs[i], memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, modeOptions: v.modeOptions })),
-  });
+  let started: ReturnType<typeof startMachine>;
+  try {
+    started = startMachine(scenarioMachineInput(scenario, programs, { maxSteps: cfg.maxSteps, tlb }));
+  } catch (e) {
+    if (e instanceof AdmissionRefused) throw new LaunchConfigError(`${cfg.program}: ${e.message}`);
+    throw e;
+  }
+  const { machine, vms } = started;
   return {
     vms: vms.map((v, i) => ({ name: v.name, vm: v.vm, space: new AddressSpace(v.vm, machine.memory.bytes), source: new SourceIndex(programs[i]) })),
     machine,

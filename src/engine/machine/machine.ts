@@ -18,6 +18,7 @@ import { Tlb, DEFAULT_TLB_CONFIG } from '../mmu/tlb';
 import type { TlbConfig } from '../mmu/tlb';
 import { DEFAULT_CYCLES_PER_SECOND, SimClock, StallAccount } from '../memory/overcommit/clock';
 import { DEFAULT_DISK_LATENCY_S, SwapDevice } from '../memory/overcommit/swapDevice';
+import type { MachineOvercommit } from '../memory/overcommit/machineOvercommit';
 
 /** The hypervisor's side of a VM on this machine: what the MMU audit (vmm/audit.ts) checks. */
 export interface VmmParts {
@@ -70,6 +71,10 @@ export class Machine {
   private readonly ownStalls = new Map<Vm, StallAccount>();
   /** Clock time at which a stalled VM may run again. */
   private readonly readyAt = new Map<Vm, number>();
+  /** The VMM's memory scheduler (memory/overcommit/machineOvercommit.ts), ticked after every slice; null: none. */
+  overcommit: MachineOvercommit | null = null;
+  /** VMs the memory scheduler stopped (low state, above target): they run only when no other VM can. */
+  private readonly blocked = new Set<Vm>();
   private nextId = 1;
   private nextVpid = 1;
   private turn = 0;
@@ -137,6 +142,16 @@ export class Machine {
     return (this.readyAt.get(vm) ?? 0) > this.clock.now;
   }
 
+  /** The memory scheduler blocks (or releases) a VM. */
+  setBlocked(vm: Vm, blocked: boolean): void {
+    if (blocked) this.blocked.add(vm);
+    else this.blocked.delete(vm);
+  }
+
+  isBlocked(vm: Vm): boolean {
+    return this.blocked.has(vm);
+  }
+
   /** The VM's p2m and mode instance (undefined for a VM added without them). */
   partsOf(vm: Vm): VmmParts | undefined {
     return this.vmmParts.get(vm);
@@ -165,6 +180,12 @@ export class Machine {
         this.nextTurn();
         continue;
       }
+      // A blocked VM yields to any VM that can run; alone, it runs (its next fault reclaims at
+      // once through MachineMemory.onExhausted, as nothing else would free memory for it).
+      if (this.blocked.size > 0 && this.blocked.has(vm) && this.vms.some((v) => v !== vm && !v.stopped && !this.blocked.has(v) && !this.isWaiting(v))) {
+        this.nextTurn();
+        continue;
+      }
       if (this.isWaiting(vm)) {
         // Blocked on I/O. Another VM runs; with none runnable the CPU idles until the first wait ends.
         const wake = this.earliestWake();
@@ -184,9 +205,15 @@ export class Machine {
       executed += r.executed;
       this.quantumUsed += r.executed;
       this.clock.advance(r.executed);
+      if (this.overcommit) this.overcommit.tick();
       const stalled = this.stallAccount(vm).takePending();
       if (stalled > 0) this.readyAt.set(vm, this.clock.now + stalled);
       if (r.outcome === 'pause-requested') return { executed, outcome: 'pause-requested', vm };
+      // The VMM's own work (a rebalance, the scanner, reclaiming for another VM's fault) raises
+      // events outside any VM's slice: a listener's pause request is honoured now, not whenever
+      // that VM next runs (it may never: it may have halted).
+      const paused = this.overcommit ? this.takePauseRequest() : undefined;
+      if (paused) return { executed, outcome: 'pause-requested', vm: paused };
       if (stalled > 0 && !vm.stopped) {
         // It waits: its turn ends (no host timer involved, so no external-interrupt exit).
         this.nextTurn();
@@ -203,6 +230,19 @@ export class Machine {
       }
     }
     return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  /** A VM with a vCPU asked to pause (its request taken), if any. */
+  private takePauseRequest(): Vm | undefined {
+    for (const v of this.vms) {
+      for (const c of v.vcpus) {
+        if (c.pauseRequested) {
+          c.pauseRequested = false;
+          return v;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** When the first waiting VM can run, if every runnable VM is waiting; undefined if one can run now. */

@@ -18,9 +18,16 @@ export class MachineMemory {
     this.shared = new SharedFrames(this);
   }
 
-  /** A zeroed frame for `owner`, or undefined when machine memory is exhausted. */
+  /**
+   * The VMM's last resort when no frame is free: reclaim some now (the memory scheduler swaps a
+   * cluster out) and say whether anything was freed. Null: exhaustion fails the allocation.
+   */
+  onExhausted: ((owner: number) => boolean) | null = null;
+
+  /** A zeroed frame for `owner`, or undefined when machine memory is exhausted (and nothing could be reclaimed). */
   allocate(owner: number, use: Exclude<FrameUse, 'free'>, ppn?: number): number | undefined {
-    const mpn = this.frames.allocate(owner, use, ppn);
+    let mpn = this.frames.allocate(owner, use, ppn);
+    if (mpn === undefined && this.onExhausted?.(owner)) mpn = this.frames.allocate(owner, use, ppn);
     if (mpn !== undefined) this.bytes.zeroFrame(mpn);
     return mpn;
   }

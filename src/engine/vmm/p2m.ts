@@ -112,6 +112,12 @@ export class P2m {
   /** Cycles the VM waited on the VMM (swap-ins); the Machine schedules around them. */
   readonly stalls = new StallAccount();
   readonly counters: P2mCounters = { swapOuts: 0, swapIns: 0, cowBreaks: 0, shares: 0, ballooned: 0, deflated: 0, pops: 0, doublePaging: 0 };
+  /**
+   * The page the VM touched last. The mode is still mapping it when an allocation on the way
+   * (a shadow page, an EPT table) finds memory exhausted and the VMM reclaims at once: it must
+   * not pick this page (victims.ts), or the mapping being built would point at a freed frame.
+   */
+  lastTouched = -1;
   /** Why the last swapOut/shareWith/shareInPlace/balloon refused, in words. */
   lastRefusal = '';
 
@@ -154,6 +160,25 @@ export class P2m {
     return ppn >= 0 && ppn < this.pages && this.state[ppn] === SWAPPED ? this.map[ppn] : -1;
   }
 
+  /**
+   * Maximal runs of pages in one state over [from, to), clipped to the VM's memory, ascending:
+   * the views' guest-physical map. One pass over the state bytes, one object per run (not per page).
+   */
+  stateRuns(from = 0, to = this.pages): { ppn: number; count: number; state: PageState }[] {
+    const out: { ppn: number; count: number; state: PageState }[] = [];
+    const st = this.state;
+    const end = Math.min(this.pages, to);
+    let p = Math.max(0, from);
+    while (p < end) {
+      const s = st[p];
+      let q = p + 1;
+      while (q < end && st[q] === s) q++;
+      out.push({ ppn: p, count: q - p, state: PAGE_STATES[s] });
+      p = q;
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------------ touches
 
   /**
@@ -165,6 +190,7 @@ export class P2m {
    */
   back(ppn: number, access: PageAccess = 'write', cause = 'guest access'): number {
     if (!(ppn >= 0 && ppn < this.pages)) return -1;
+    this.lastTouched = ppn;
     const f = this.flags[ppn];
     this.flags[ppn] = f | F_REFERENCED;
     if (this.mappedAt) this.mappedAt[ppn] = ++this.mapTick >>> 0;

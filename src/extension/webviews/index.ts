@@ -1,4 +1,4 @@
-// The three webview panels — Address Translation, Machine Memory, Event Timeline — registered
+// The webview panels — Address Translation, Machine Memory, Event Timeline, Memory Overcommit — registered
 // once: their commands, their serializers (a panel open before a reload comes back with its
 // state), and the read-only memory dump they fall back to.
 import * as vscode from 'vscode';
@@ -8,6 +8,7 @@ import { TRANSLATION_SPEC, TranslationPanel } from './translationPanel';
 import type { WalkOptions } from './translationPanel';
 import { MEMORY_SPEC, MemoryPanel } from './memoryPanel';
 import { TIMELINE_SPEC, TimelinePanel } from './timelinePanel';
+import { OVERCOMMIT_SPEC, OvercommitPanel } from './overcommitPanel';
 import { DUMP_SCHEME, MemoryDumpProvider } from './memoryDocument';
 import { MAX_RECREATIONS, panelOptions, recreateWhenStuck } from './panelHost';
 
@@ -17,6 +18,7 @@ interface Registry {
   translation?: TranslationPanel;
   memory?: MemoryPanel;
   timeline?: TimelinePanel;
+  overcommit?: OvercommitPanel;
 }
 
 let registry: Registry | undefined;
@@ -56,6 +58,16 @@ export function showEventTimeline(): void {
   }
 }
 
+export function showMemoryOvercommit(): void {
+  const r = registry;
+  if (!r) return;
+  if (r.overcommit) r.overcommit.panel.reveal();
+  else {
+    r.overcommit = OvercommitPanel.create(r.context, r.sessions, () => (r.overcommit = undefined));
+    replaceWhenStuck(r, 'overcommit');
+  }
+}
+
 export function registerWebviews(context: vscode.ExtensionContext, sessions: VmemSessions): void {
   const r: Registry = { context, sessions };
   registry = r;
@@ -67,6 +79,7 @@ export function registerWebviews(context: vscode.ExtensionContext, sessions: Vme
     vscode.commands.registerCommand('vmem.showAddressTranslation', (arg?: unknown) => showAddressTranslation(gvaOf(arg))),
     vscode.commands.registerCommand('vmem.showMachineMemory', showMachineMemory),
     vscode.commands.registerCommand('vmem.showEventTimeline', showEventTimeline),
+    vscode.commands.registerCommand('vmem.showMemoryOvercommit', showMemoryOvercommit),
     // One panel per kind: a restored panel replaces one already open.
     ...KINDS.map((kind) =>
       vscode.window.registerWebviewPanelSerializer(SPECS[kind].viewType, {
@@ -80,9 +93,9 @@ export function registerWebviews(context: vscode.ExtensionContext, sessions: Vme
   );
 }
 
-type Kind = 'translation' | 'memory' | 'timeline';
-const KINDS: readonly Kind[] = ['translation', 'memory', 'timeline'];
-const SPECS = { translation: TRANSLATION_SPEC, memory: MEMORY_SPEC, timeline: TIMELINE_SPEC } as const;
+type Kind = 'translation' | 'memory' | 'timeline' | 'overcommit';
+const KINDS: readonly Kind[] = ['translation', 'memory', 'timeline', 'overcommit'];
+const SPECS = { translation: TRANSLATION_SPEC, memory: MEMORY_SPEC, timeline: TIMELINE_SPEC, overcommit: OVERCOMMIT_SPEC } as const;
 
 /** Gives `panel` (restored by VS Code, or new in place of a stuck one) its host. */
 function restoreInto(r: Registry, kind: Kind, panel: vscode.WebviewPanel, state: unknown, recreations = MAX_RECREATIONS): void {
@@ -94,9 +107,12 @@ function restoreInto(r: Registry, kind: Kind, panel: vscode.WebviewPanel, state:
   } else if (kind === 'memory') {
     const p: MemoryPanel = MemoryPanel.restore(context, panel, sessions, () => r.memory === p && (r.memory = undefined));
     r.memory = p;
-  } else {
+  } else if (kind === 'timeline') {
     const p: TimelinePanel = TimelinePanel.restore(context, panel, sessions, () => r.timeline === p && (r.timeline = undefined));
     r.timeline = p;
+  } else {
+    const p: OvercommitPanel = OvercommitPanel.restore(context, panel, sessions, () => r.overcommit === p && (r.overcommit = undefined));
+    r.overcommit = p;
   }
   replaceWhenStuck(r, kind, recreations);
 }

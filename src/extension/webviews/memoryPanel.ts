@@ -1,5 +1,6 @@
-// The Machine Memory panel's host: answers the webview's viewport with `vmem/frameMap` for that
-// range only, again at every stop; forwards "open this frame" to the memory view.
+// The Machine Memory panel's host: answers the webview's viewport (mpns) and guest window (ppns)
+// with `vmem/frameMap` for those ranges only, again at every stop; forwards "open this frame" to
+// the memory view.
 import * as vscode from 'vscode';
 import type { VmemSessions } from '../session';
 import { hasType, isMemoryReference } from '../../webview/shared/messages';
@@ -20,16 +21,22 @@ export const MEMORY_SPEC: PanelSpec = {
 
 /** Before the webview has measured itself: the first screenful of a typical panel. */
 const FIRST_RANGE = { fromMpn: 0, toMpn: 8192 };
+/** The guest strips' first window, until the webview says what fits. */
+const FIRST_PAGES = { fromPpn: 0, toPpn: 1024 };
+
+const isRange = (from: unknown, to: unknown): boolean => Number.isSafeInteger(from) && Number.isSafeInteger(to) && (from as number) >= 0 && (to as number) >= (from as number);
 
 function isIntent(m: unknown): m is MemoryIntent {
-  if (!hasType<MemoryIntent>(m, 'ready', 'viewport', 'openMemory')) return false;
-  if (m.type === 'viewport') return Number.isSafeInteger(m.fromMpn) && Number.isSafeInteger(m.toMpn) && m.fromMpn >= 0 && m.toMpn >= m.fromMpn;
+  if (!hasType<MemoryIntent>(m, 'ready', 'viewport', 'guestWindow', 'openMemory')) return false;
+  if (m.type === 'viewport') return isRange(m.fromMpn, m.toMpn);
+  if (m.type === 'guestWindow') return isRange(m.fromPpn, m.toPpn);
   if (m.type === 'openMemory') return isMemoryReference(m.reference) && typeof m.label === 'string';
   return true;
 }
 
 export class MemoryPanel implements vscode.Disposable {
   private range = FIRST_RANGE;
+  private pages = FIRST_PAGES;
   private readonly channel: PanelChannel<MemoryHostMessage, MemoryIntent>;
   private readonly follower: StopFollower;
   private readonly disposables: vscode.Disposable[] = [];
@@ -62,6 +69,9 @@ export class MemoryPanel implements vscode.Disposable {
     else if (i.type === 'viewport') {
       this.range = { fromMpn: i.fromMpn, toMpn: i.toMpn };
       void this.refresh();
+    } else if (i.type === 'guestWindow') {
+      this.pages = { fromPpn: i.fromPpn, toPpn: i.toPpn };
+      void this.refresh();
     } else void openMemoryReference(this.sessions, i.reference, i.label);
   }
 
@@ -69,10 +79,11 @@ export class MemoryPanel implements vscode.Disposable {
     const refresh = this.follower.begin();
     if (!refresh) return;
     const { fromMpn, toMpn } = this.range;
+    const { fromPpn, toPpn } = this.pages;
     try {
-      const map = await this.sessions.request('vmem/frameMap', { fromMpn, toMpn });
+      const map = await this.sessions.request('vmem/frameMap', { fromMpn, toMpn, fromPpn, toPpn });
       if (!refresh.current()) return;
-      this.channel.post({ type: 'frameMap', stop: stopRef(this.sessions, refresh.st), fromMpn, toMpn: Math.min(toMpn, map.total), map });
+      this.channel.post({ type: 'frameMap', stop: stopRef(this.sessions, refresh.st), fromMpn, toMpn: Math.min(toMpn, map.total), fromPpn, toPpn, map });
     } catch (e) {
       if (!refresh.current()) return;
       const message = failureMessage(e);

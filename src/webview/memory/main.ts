@@ -1,14 +1,20 @@
 // The Machine Memory webview: every machine frame as a cell on a canvas, coloured by use or by
 // owner, virtualized (only the rows on screen are drawn, and only their runs are asked for).
-// Hover tells a frame's owner, use and run; click or Enter opens it in the memory view.
+// Hover tells a frame's owner, use and run (a shared frame: its references); click or Enter
+// opens it in the memory view. Under it, each VM's guest-physical pages by state (guestStrips.ts):
+// ballooned and swapped pages have no machine frame to colour.
 import { hasType } from '../shared/messages';
 import type { FrameMapMessage, MemoryHostMessage, MemoryIntent, MemoryViewState, PhaseMessage } from '../shared/messages';
+import type { FrameRunWire } from '../../debugAdapter/viewsProtocol';
 import { hostChannel } from '../shared/vscodeApi';
 import { h, icon, mount, replace } from '../shared/dom';
 import { count, hex, hexPad } from '../shared/format';
 import { clearBanner, noSessionPlaceholder, showRunning, waitingPlaceholder } from '../shared/status';
 import { FrameIndex, USE_LABELS, changedFrames, columnsFor, describeFrame, legend, ownerSlots, rowRange } from './model';
 import type { PaletteUse } from './model';
+import { STATES } from './guestModel';
+import { GuestStrips } from './guestStrips';
+import type { StripPalette } from './guestStrips';
 
 const CELL = 11;
 const GAP = 1;
@@ -29,9 +35,25 @@ const scroller = h('div', { class: 'map-scroll' }, canvas, spacer);
 const tooltip = h('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
 const live = h('p', { class: 'sr-only', 'aria-live': 'polite' });
 const empty = h('div', { class: 'placeholder' });
+const strips = new GuestStrips({
+  post: (i) => host.post(i),
+  palette: () => (colours ??= resolveColours()).strips,
+  showTip,
+  hideTip: () => {
+    tooltip.hidden = true;
+  },
+  announce: (text) => {
+    live.textContent = text;
+  },
+  windowMoved: (fromPpn) => {
+    state = { ...state, fromPpn };
+    host.setState(state);
+  },
+  resized: fitMap,
+}, state.fromPpn);
 mount(
   h('header', {}, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Colour' }, h('span', {}, 'Colour:'), byUse, byOwner), summary),
-  banner, legendEl, empty, scroller, tooltip, live);
+  banner, legendEl, empty, scroller, strips.el, tooltip, live);
 
 let map: FrameMapMessage | undefined;
 let index: FrameIndex | undefined;
@@ -41,7 +63,7 @@ let changed = new Set<number>();
 let columns = 64;
 let selected = state.selectedMpn ?? 0;
 let hover: number | undefined;
-let colours: { use: Map<string, string>; owner: string[]; unknown: string; text: string; focus: string; changed: string; grid: string } | undefined;
+let colours: { use: Map<string, string>; owner: string[]; unknown: string; text: string; focus: string; changed: string; grid: string; strips: StripPalette } | undefined;
 
 function setColourBy(mode: MemoryViewState['colourBy']): void {
   state = { ...state, colourBy: mode };
@@ -66,7 +88,13 @@ function resolveColours(): NonNullable<typeof colours> {
   const use = new Map<string, string>();
   for (const u of Object.keys(USE_LABELS)) use.set(u, read(`--vmem-use-${u}`));
   const owner = Array.from({ length: OWNER_SLOTS }, (_, i) => read(`--vmem-owner-${i}`));
-  const c = { use, owner, unknown: read('--vmem-unloaded'), text: read('--vmem-muted'), focus: read('--vscode-focusBorder'), changed: read('--vmem-changed'), grid: read('--vmem-border') };
+  const page = new Map<string, string>(STATES.map((st) => [st, read(`--vmem-page-${st}`)]));
+  const unknown = read('--vmem-unloaded');
+  page.set('unknown', unknown);
+  const text = read('--vmem-muted');
+  const focus = read('--vscode-focusBorder');
+  const changed = read('--vmem-changed');
+  const c = { use, owner, unknown, text, focus, changed, grid: read('--vmem-border'), strips: { page, hole: unknown, text, focus, changed } };
   probe.remove();
   return c;
 }
@@ -76,12 +104,11 @@ new MutationObserver(() => {
   colours = undefined;
   renderLegend();
   draw();
+  strips.drawAll();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
-function colourOf(mpn: number): string {
+function colourOf(run: FrameRunWire | undefined): string {
   const c = (colours ??= resolveColours());
-  if (!index || !index.loaded(mpn)) return c.unknown;
-  const run = index.runAt(mpn);
   if (!run) return c.unknown;
   if (state.colourBy === 'owner' && run.owner >= 0) {
     const slot = ownerSlots(map!.map).get(run.ownerName) ?? 1;
@@ -138,8 +165,14 @@ function draw(): void {
     for (let col = 0; col < columns; col++) {
       const mpn = r * columns + col;
       if (mpn >= total) break;
-      g.fillStyle = colourOf(mpn);
+      const run = index?.runAt(mpn);
+      g.fillStyle = colourOf(run);
       g.fillRect(GUTTER + col * CELL, y, CELL - GAP, CELL - GAP);
+      // A shared frame carries a mark as well as a colour (and keeps it when coloured by owner).
+      if (run?.use === 'shared') {
+        g.fillStyle = c.unknown;
+        g.fillRect(GUTTER + col * CELL + 3, y + 3, CELL - GAP - 6, CELL - GAP - 6);
+      }
       if (changed.has(mpn)) {
         g.strokeStyle = c.changed;
         g.lineWidth = 2;
@@ -182,7 +215,24 @@ new ResizeObserver(() => {
   layout();
   draw();
   requestViewport();
+  strips.relayout();
 }).observe(scroller);
+
+/** The map leaves the guest strips their height (the page scrolls when both cannot fit). */
+function fitMap(): void {
+  const below = strips.el.hidden ? 0 : strips.el.offsetHeight + 8;
+  if (below) scroller.style.setProperty('height', `max(200px, calc(100vh - ${190 + below}px))`);
+  else scroller.style.removeProperty('height');
+}
+
+function showTip(lines: string[], ev: MouseEvent): void {
+  replace(tooltip, ...lines.map((line, i) => h('div', { class: i === 0 ? 'mono' : '' }, line)));
+  tooltip.hidden = false;
+  const x = Math.min(ev.clientX + 14, window.innerWidth - tooltip.offsetWidth - 4);
+  const y = ev.clientY + 16 + tooltip.offsetHeight > window.innerHeight ? ev.clientY - tooltip.offsetHeight - 8 : ev.clientY + 16;
+  tooltip.style.setProperty('left', `${x}px`);
+  tooltip.style.setProperty('top', `${y}px`);
+}
 
 function mpnAt(ev: MouseEvent): number | undefined {
   const rect = canvas.getBoundingClientRect();
@@ -209,12 +259,7 @@ canvas.addEventListener('mousemove', (ev) => {
     tooltip.hidden = true;
     return;
   }
-  replace(tooltip, ...describe(mpn).map((line, i) => h('div', { class: i === 0 ? 'mono' : '' }, line)));
-  tooltip.hidden = false;
-  const x = Math.min(ev.clientX + 14, window.innerWidth - tooltip.offsetWidth - 4);
-  const y = ev.clientY + 16 + tooltip.offsetHeight > window.innerHeight ? ev.clientY - tooltip.offsetHeight - 8 : ev.clientY + 16;
-  tooltip.style.setProperty('left', `${x}px`);
-  tooltip.style.setProperty('top', `${y}px`);
+  showTip(describe(mpn), ev);
 });
 canvas.addEventListener('mouseleave', () => {
   hover = undefined;
@@ -288,6 +333,7 @@ function renderMap(msg: FrameMapMessage): void {
   index = newIndex;
   changed = before ? changedFrames(before.index, index, index.from, index.to) : new Set();
   const used = msg.map.total - (msg.map.free ?? 0);
+  strips.render(msg);
   if (msg.map.native) {
     scroller.hidden = true;
     legendEl.replaceChildren();
@@ -323,6 +369,7 @@ function renderPhase(msg: PhaseMessage): void {
   before = undefined;
   changed = new Set();
   scroller.hidden = true;
+  strips.clear();
   legendEl.replaceChildren();
   summary.textContent = '';
   clearBanner(banner);

@@ -4,14 +4,27 @@
 import type { FrameMapWire, FrameRunWire } from '../../debugAdapter/viewsProtocol';
 import { count, hex } from '../shared/format';
 
-/** Every use the palette knows: the engine's today, and room for the overcommit ones to come. */
-export const USES = ['guest-data', 'guest-pt', 'shadow-pt', 'ept', 'vmm', 'free', 'shared', 'ballooned', 'swapped'] as const;
+/**
+ * Every use a machine frame can have, in palette order. Ballooned and swapped guest pages have
+ * no machine frame: they are drawn on the guest strips (guestModel.ts), not here.
+ */
+export const USES = ['guest-data', 'guest-pt', 'shadow-pt', 'ept', 'vmm', 'shared', 'free'] as const;
 export type PaletteUse = (typeof USES)[number];
 
 export const USE_LABELS: Record<PaletteUse, string> = {
   'guest-data': 'guest data', 'guest-pt': 'guest page table', 'shadow-pt': 'shadow page table', ept: 'EPT', vmm: 'hypervisor',
-  free: 'free', shared: 'shared (COW)', ballooned: 'ballooned', swapped: 'swapped',
+  shared: 'shared (copy-on-write)', free: 'free',
 };
+
+/** A shared frame's reference count (the guest pages mapping it), when the run carries counts. */
+export function refsAt(run: FrameRunWire, mpn: number): number | undefined {
+  return run.refs?.[mpn - run.mpn];
+}
+
+/** "shared by 3 guest pages" — what a reference count means, in words. */
+export function sharedBy(refs: number): string {
+  return `shared by ${count(refs)} guest page${refs === 1 ? '' : 's'}`;
+}
 
 /** Runs sorted by mpn, looked up by binary search; frames outside [from, to) are not loaded. */
 export class FrameIndex {
@@ -117,5 +130,7 @@ export function describeFrame(mpn: number, run: FrameRunWire | undefined, loaded
   const use = (USE_LABELS as Record<string, string>)[run.use] ?? run.use;
   const end = run.mpn + run.count - 1;
   const span = run.count === 1 ? 'a run of 1 frame' : `run ${hex(run.mpn)}–${hex(end)} (${count(run.count)} frames)`;
-  return [head, `owner: ${run.ownerName}`, `use: ${use}`, span];
+  const refs = refsAt(run, mpn);
+  const shared = refs === undefined ? [] : [`references: ${count(refs)} — ${sharedBy(refs)}`];
+  return [head, `owner: ${run.ownerName}`, `use: ${use}`, ...shared, span];
 }

@@ -3,7 +3,7 @@
 // knows about the stop); a webview sends user intents only. Type-only plus a few guards: it pulls
 // no vscode and no DOM into either bundle.
 import type {
-  EventsWire, FrameMapWire, LoggedEventWire, TlbWire, TranslationWire,
+  EventsWire, FrameMapWire, LoggedEventWire, OvercommitResponseWire, TlbWire, TranslationWire,
 } from '../../debugAdapter/viewsProtocol';
 import type { WalkAccess } from '../../engine/mmu/walkRecord';
 
@@ -79,6 +79,9 @@ export interface FrameMapMessage {
   /** The range asked for ([fromMpn, toMpn)); `map.runs` overlap it. */
   fromMpn: number;
   toMpn: number;
+  /** The guest-physical window asked for ([fromPpn, toPpn)); each of `map.guest`'s runs cover it, clipped to the VM. */
+  fromPpn: number;
+  toPpn: number;
   map: FrameMapWire;
 }
 
@@ -88,6 +91,8 @@ export type MemoryIntent =
   | ReadyIntent
   /** The frames on screen changed: send runs for this range. */
   | { type: 'viewport'; fromMpn: number; toMpn: number }
+  /** The guest strips' window changed (paging, resizing): send guest pages for this range. */
+  | { type: 'guestWindow'; fromPpn: number; toPpn: number }
   | OpenMemoryIntent;
 
 // ---- Event Timeline ----
@@ -127,6 +132,19 @@ export type TimelineIntent =
   | { type: 'showTranslation'; gva: string }
   | OpenMemoryIntent;
 
+// ---- Memory Overcommit ----
+
+export interface OvercommitMessage {
+  type: 'overcommit';
+  /** The stop it describes; absent for an update sent while the machine runs. */
+  stop?: StopRef;
+  body: OvercommitResponseWire;
+}
+
+export type OvercommitHostMessage = PhaseMessage | OvercommitMessage;
+
+export type OvercommitIntent = ReadyIntent;
+
 // ---- shared intents ----
 
 export interface ReadyIntent {
@@ -152,6 +170,12 @@ export interface MemoryViewState {
   colourBy: 'use' | 'owner';
   selectedMpn?: number;
   scrollTop?: number;
+  /** The guest strips' first ppn. */
+  fromPpn?: number;
+}
+export interface OvercommitViewState {
+  /** Chart series switched off in the legend (e.g. 'target', 'balloon'). */
+  hiddenSeries?: string[];
 }
 export interface TimelineViewState {
   vm?: number;

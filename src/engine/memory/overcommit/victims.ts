@@ -17,9 +17,9 @@ import { seededRandom, type RandomSource } from './seededRandom';
 export type VictimPolicy = 'random' | 'clock' | 'lru';
 export const VICTIM_POLICIES: readonly VictimPolicy[] = ['random', 'clock', 'lru'];
 
-/** A page the swapper may take: private and not refused (page table, hypervisor page, pinned, paravirtual). */
+/** A page the swapper may take: private, not the page being faulted in, and not refused (page table, hypervisor page, pinned, paravirtual). */
 export function swappable(p2m: P2m, ppn: number): boolean {
-  return p2m.stateOf(ppn) === 'private' && p2m.whyNot(ppn, 'swap') === null;
+  return p2m.stateOf(ppn) === 'private' && ppn !== p2m.lastTouched && p2m.whyNot(ppn, 'swap') === null;
 }
 
 export class VictimSelector {

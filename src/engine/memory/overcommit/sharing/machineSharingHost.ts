@@ -27,7 +27,8 @@ export class MachineSharingHost implements ScanHost {
         const parts = this.machine.partsOf(vm);
         if (!parts) continue; // a native VM: no hypervisor, nothing to share
         this.p2ms.set(parts.vmId, parts.p2m);
-        this.list.push({ vmId: parts.vmId, pages: parts.p2m.pages, bus: vm.bus });
+        const p2m = parts.p2m;
+        this.list.push({ vmId: parts.vmId, pages: p2m.pages, bus: vm.bus, resident: (ppn) => p2m.stateOf(ppn) === 'private', residentPages: () => p2m.pagesIn('private') });
       }
       this.seen = this.machine.vms.length;
     }

@@ -84,6 +84,7 @@ export function isZeroPage(page: Uint8Array): boolean {
 /** Full byte compare of two pages (what a hash match must pass before sharing). */
 export function samePage(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== PAGE_SIZE || b.length !== PAGE_SIZE) return false;
+  if (a === b) return true;
   if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
     const x = new Int32Array(a.buffer, a.byteOffset, PAGE_WORDS);
     const y = new Int32Array(b.buffer, b.byteOffset, PAGE_WORDS);

@@ -17,6 +17,15 @@ export interface ScanVm {
   /** Guest-physical pages: the scan covers 0 … pages-1. */
   pages: number;
   bus: EventBus;
+  /**
+   * Whether the page has a private frame now — a cheap state test the scanner makes before
+   * offering a page (optional: without it every draw is offered). A 1 GiB VM that touched 1 %
+   * of its memory has 99 draws in 100 land on a page with no frame, and those must cost a byte
+   * read, not an offer.
+   */
+  resident?: (ppn: number) => boolean;
+  /** How many pages are resident and private now (optional): with none, the scanner does not draw at all. */
+  residentPages?: () => number;
 }
 
 /** The hypervisor side the scanner works on: the table's host plus the list of VMs. */
@@ -274,7 +283,11 @@ export class SharingScanner {
   private scanOne(s: VmScan, stopAtPassEnd: boolean): 'hashed' | 'nothing' | 'pass-end' {
     let pass = s.order.passes;
     let ended = false;
+    // A VM with no private page (not started yet, or all shared, swapped, ballooned) would cost
+    // two passes of draws to find nothing: the whole of a 1 GiB VM, at every scheduler tick.
+    if (s.vm.residentPages !== undefined && s.vm.residentPages() === 0) return 'nothing';
     const limit = 2 * s.order.n;
+    const resident = s.vm.resident;
     for (let step = 0; step < limit; step++) {
       const ppn = s.order.next();
       if (s.order.passes !== pass) {
@@ -282,6 +295,10 @@ export class SharingScanner {
         ended = true;
         // Once a pass, re-read the counts of pages that left shared frames without an event.
         this.table.reconcile();
+      }
+      if (resident !== undefined && !resident(ppn)) {
+        if (stopAtPassEnd && ended) return 'pass-end';
+        continue;
       }
       const r = this.table.offer(s.vm.vmId, ppn);
       if (r.outcome !== 'ineligible') {

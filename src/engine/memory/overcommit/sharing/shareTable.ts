@@ -102,6 +102,9 @@ export type TableFrame =
   | { kind: 'shared'; slot: number; hash: Hash64; mpn: number; refs: number }
   | { kind: 'hint'; slot: number; hashLow40: Hash64; vmId: number; ppn: number };
 
+/** One object for every ineligible offer: the scanner draws many pages with no frame, and this is its hot path. */
+const INELIGIBLE: OfferResult = Object.freeze({ outcome: 'ineligible' });
+
 export class ShareTable {
   private words: Uint32Array;
   private heads: Int32Array;
@@ -186,8 +189,16 @@ export class ShareTable {
   offer(vmId: number, ppn: number): OfferResult {
     if (vmId < 0 || vmId > MAX_VM_ID) throw new RangeError(`VM id ${vmId} does not fit a hint frame (16 bits)`);
     const page = this.host.eligiblePage(vmId, ppn);
-    if (!page) return { outcome: 'ineligible' };
-    const h = this.hash(page, this.h);
+    if (!page) return INELIGIBLE;
+    // Zero pages first: the test stops at the first non-zero word (nearly free for any other
+    // page), and a page of zeros needs no hashing — its hash is the zero page's, known already —
+    // nor a second compare against the zero frame. Zero pages are the common case of sharing.
+    const zero = isZeroPage(page);
+    let h = this.h;
+    if (zero) {
+      h.lo = this.zeroHash.lo;
+      h.hi = this.zeroHash.hi;
+    } else h = this.hash(page, h);
     const bucket = h.lo & this.bucketMask;
     // A false match does not end the walk (another frame with this hash may hold the same
     // contents) but, if nothing matches, the page stays out of the table: ESX makes it ineligible.
@@ -202,7 +213,7 @@ export class ShareTable {
           // Its last reference went without the table being told: a stale record.
           this.removeSlot(s);
           this.counters.framesReleased++;
-        } else if (samePage(page, this.host.frameBytes(mpn))) {
+        } else if (mpn === this.zeroMpn ? zero : samePage(page, this.host.frameBytes(mpn))) {
           if (!this.host.shareWith(vmId, ppn, mpn)) return { outcome: 'refused' };
           this.dropHintOf(vmId, ppn);
           const refs = this.host.sharedRefs(mpn);
@@ -237,7 +248,7 @@ export class ShareTable {
     if (falseMatch) return { outcome: 'false-match' };
 
     // 3. Zero pages share the zero frame directly, no hint stage: the common case.
-    if (h.lo === this.zeroHash.lo && h.hi === this.zeroHash.hi && this.zeroMpn < 0 && isZeroPage(page)) {
+    if (zero && this.zeroMpn < 0) {
       return this.createFrom(vmId, ppn, h, [], true);
     }
 
@@ -270,7 +281,8 @@ export class ShareTable {
 
   /** Re-reads every shared frame's count from the host (drops frames that are gone). */
   reconcile(): void {
-    for (const [mpn, s] of [...this.slotOfMpn]) {
+    // Deleting the entry being visited is safe in a Map iteration: no copy of the index.
+    for (const [mpn, s] of this.slotOfMpn) {
       const refs = this.host.sharedRefs(mpn);
       if (refs === 0) {
         this.removeSlot(s);
