@@ -6,27 +6,9 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { adapterPerTest, launchAndStop, ROOT, writeProgram } from './adapterHarness';
+import { TOUCH_GUEST as TOUCH } from '../support/touchGuest';
 
 const DEMAND = join(ROOT, 'examples/demand-paging.s');
-
-/** Paging off, so guest-physical = linear: writes 150 pages twice, then halts. */
-const TOUCH = `
-.org 0x1000
-.entry _start
-_start:
-    mov edx, 2
-.pass:
-    mov ebx, 0x100000
-    mov ecx, 150
-.touch:
-    mov [rbx], rcx
-    add rbx, 0x1000
-    dec ecx
-    jnz .touch
-    dec edx
-    jnz .pass
-    hlt
-`;
 
 function scenario(machine: Record<string, unknown>): string {
   const program = writeProgram('touch.s', TOUCH);
