@@ -109,9 +109,8 @@ export class MachineOvercommit {
     const pages = p2m.pages;
     const maxPages = options.maxBytes === undefined ? pages : Math.min(pages, Math.floor(options.maxBytes / PAGE_SIZE));
     const minPages = Math.min(maxPages, Math.floor((options.minBytes ?? 0) / PAGE_SIZE));
-    const m: ManagedVm = { vm, name: vm.options.name, p2m, balloon, blocked: false, sched: null as unknown as ScheduledVm };
     const machine = this.machine;
-    m.sched = {
+    const sched: ScheduledVm = {
       vmId: parts.vmId,
       shares: options.shares ?? defaultShares(maxPages * PAGE_SIZE),
       minPages,
@@ -126,11 +125,12 @@ export class MachineOvercommit {
       balloon,
       sampling: options.sampled === false ? null : p2mSamplingPort(p2m),
       setBlocked: (b) => {
-        m.blocked = b;
+        m.blocked = b; // m is assigned below, before the scheduler can call this
         machine.setBlocked(vm, b);
       },
     };
-    const refused = this.scheduler.addVm(m.sched);
+    const m: ManagedVm = { vm, name: vm.options.name, p2m, balloon, blocked: false, sched };
+    const refused = this.scheduler.addVm(sched);
     if (refused) return refused;
     this.managed.set(parts.vmId, m);
     p2m.observer = this.observe(parts.vmId, p2m.observer);

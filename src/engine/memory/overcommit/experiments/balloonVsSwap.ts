@@ -6,17 +6,11 @@
 // swap-in. The reference (VMware's 2009 balloon-vs-swap study, qualitatively): throughput flat
 // under ballooning, falling under host swapping.
 import type { ExperimentSize, ExperimentTable, ProgramLoader } from './experimentTypes';
-import { MiB, PAGE, round, runToTime } from './runToTime';
+import { MiB, PAGE, round } from './runToTime';
+import { runActivePair, type ActivePairParams } from './activePair';
 import { guestSwapCounts } from './guestSwapCount';
 
-export interface BalloonVsSwapParams {
-  machinePages: number;
-  hot: number;
-  cold: number;
-  pool: number;
-  rounds: number;
-  seed: number;
-}
+export type BalloonVsSwapParams = ActivePairParams;
 
 export const BALLOON_VS_SWAP_PARAMS: Record<ExperimentSize, BalloonVsSwapParams> = {
   full: { machinePages: 256, hot: 84, cold: 44, pool: 132, rounds: 1500, seed: 1 },
@@ -27,17 +21,7 @@ export function balloonVsSwapExperiment(load: ProgramLoader, size: ExperimentSiz
   const rows: ExperimentTable['rows'] = [];
   const audit: string[] = [];
   for (const balloon of [true, false]) {
-    const program = load('active.s', {
-      HOT: BigInt(p.hot), COLD: BigInt(p.cold), ROUNDS: BigInt(p.rounds), CHECK_COLD: 0n,
-      FRAME_POOL_PAGES: BigInt(p.pool), GUEST_SWAP: 1n, BALLOON: balloon ? 1n : 0n,
-    });
-    const r = runToTime({
-      memoryBytes: p.machinePages * PAGE,
-      quantum: 10_000,
-      maxSteps: 400_000_000,
-      vms: ['a', 'b'].map((name) => ({ name, mode: 'shadow' as const, memoryBytes: 16 * MiB, allocation: { maxBytes: MiB }, program })),
-      memsched: { seed: p.seed, sharing: { enabled: false, scanPagesPerSecPerVm: 0, scanPagesPerSecTotal: 0 } },
-    });
+    const r = runActivePair(load, p, balloon, false);
     const config = balloon ? 'balloon' : 'swap only';
     audit.push(...r.audit.map((v) => `c, ${config}: ${v}`));
     for (const v of r.vms) {

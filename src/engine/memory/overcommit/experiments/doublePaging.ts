@@ -5,17 +5,11 @@
 // p2m counts it (counters.doublePaging). With the balloon, the guest gives the memory up itself
 // and the VMM has no reason to swap: no double paging.
 import type { ExperimentSize, ExperimentTable, ProgramLoader } from './experimentTypes';
-import { MiB, PAGE, round, runToTime } from './runToTime';
+import { MiB, PAGE, round } from './runToTime';
+import { runActivePair, type ActivePairParams } from './activePair';
 import { guestSwapCounts } from './guestSwapCount';
 
-export interface DoublePagingParams {
-  machinePages: number;
-  hot: number;
-  cold: number;
-  pool: number;
-  rounds: number;
-  seed: number;
-}
+export type DoublePagingParams = ActivePairParams;
 
 export const DOUBLE_PAGING_PARAMS: Record<ExperimentSize, DoublePagingParams> = {
   full: { machinePages: 144, hot: 40, cold: 48, pool: 64, rounds: 600, seed: 1 },
@@ -26,17 +20,7 @@ export function doublePagingExperiment(load: ProgramLoader, size: ExperimentSize
   const rows: ExperimentTable['rows'] = [];
   const audit: string[] = [];
   for (const balloon of [false, true]) {
-    const program = load('active.s', {
-      HOT: BigInt(p.hot), COLD: BigInt(p.cold), ROUNDS: BigInt(p.rounds), CHECK_COLD: 1n,
-      FRAME_POOL_PAGES: BigInt(p.pool), GUEST_SWAP: 1n, BALLOON: balloon ? 1n : 0n,
-    });
-    const r = runToTime({
-      memoryBytes: p.machinePages * PAGE,
-      quantum: 10_000,
-      maxSteps: 400_000_000,
-      vms: ['a', 'b'].map((name) => ({ name, mode: 'shadow' as const, memoryBytes: 16 * MiB, allocation: { maxBytes: MiB }, program })),
-      memsched: { seed: p.seed, sharing: { enabled: false, scanPagesPerSecPerVm: 0, scanPagesPerSecTotal: 0 } },
-    });
+    const r = runActivePair(load, p, balloon, true);
     const config = balloon ? 'balloon' : 'VMM swapping';
     audit.push(...r.audit.map((v) => `d, ${config}: ${v}`));
     for (const v of r.vms) {
