@@ -14,6 +14,7 @@ import { benchAdapter } from './adapter';
 import { benchViews } from './views';
 import { benchSharing } from './sharing';
 import { benchOvercommit, overcommitChild } from './overcommit';
+import { benchExtensionHost } from './extensionHost/run';
 
 interface Figure {
   name: string;
@@ -40,11 +41,14 @@ function measure(name: string, iterations: number, largeData: boolean, repeats: 
 }
 
 // `node dist/bench.js [section …]` runs only the sections named (cpu, adapter, views, sharing,
-// overcommit); none named: all of them. bench/overcommit.ts re-runs this file as its memory
+// overcommit, exthost); none named: all of them but exthost. bench/overcommit.ts re-runs this file as its memory
 // probe (--overcommit-child): then nothing else runs.
 const isChild = process.argv.includes('--overcommit-child');
 const named = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const wants = (section: string): boolean => !isChild && (named.length === 0 || named.includes(section));
+// `exthost` (bench/extensionHost/: the views' refresh end to end in code-server's extension host)
+// runs only when named: it needs code-server (node scripts/ui/setup.mjs --no-browser) and Chromium.
+const wantsNamed = (section: string): boolean => !isChild && named.includes(section);
 
 function cpuFigures(): object {
   const iterations = Number(process.env.BENCH_ITERATIONS ?? 3_000_000);
@@ -101,6 +105,7 @@ if (!overcommitChild(process.argv)) {
     const sharing = wants('sharing') ? await benchSharing() : undefined;
     const overcommit = wants('overcommit') ? benchOvercommit() : undefined;
     if (overcommit) process.stderr.write(overcommit.scaleTable.join('\n') + '\n');
-    process.stdout.write(JSON.stringify({ ...result, adapter, views, sharing, overcommit }, null, 2) + '\n');
+    const exthost = wantsNamed('exthost') ? benchExtensionHost(process.argv.slice(2).filter((a) => a.startsWith('--'))) : undefined;
+    process.stdout.write(JSON.stringify({ ...result, adapter, views, sharing, overcommit, exthost }, null, 2) + '\n');
   })();
 }

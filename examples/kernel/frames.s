@@ -5,9 +5,11 @@
 ; free stack and is handed out again first. The free stack lives in kernel data, not in the free
 ; frames themselves: freeing a frame must not touch it (a page the balloon just gave back has no
 ; machine frame until the guest writes it, and writing a list link there would take one).
-; Who frees: the balloon driver (deflate, pop) and the swapper (a page written to disk). unmap
-; does not free, so a stale TLB entry (see sloppy-tlb) still points at the old data instead of
-; at somebody else's page.
+; Who frees: the balloon driver (deflate, pop), the swapper (a page written to disk) and unmap
+; with UNMAP_FREE (after its INVLPG). A plain unmap does not free, so a stale TLB entry (see
+; sloppy-tlb) still points at the old data instead of at somebody else's page. Handing out the
+; most recently freed frame first is what real allocators do, and it gives a balloon backed
+; pages: each frees a machine frame (docs/overcommit/balloon.md).
 
 ; alloc_frame: rax = the guest-physical address of a zeroed frame, or 0 when none is left.
 alloc_frame:

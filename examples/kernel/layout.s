@@ -134,6 +134,7 @@
 .equ SYS_UNMAP, 3               ; rdi = page address, rsi = flags → rax = 0, or -1
 .equ SYS_YIELD, 4               ; give the CPU to the next process
 .equ UNMAP_SLOPPY, 1            ; unmap flag: skip INVLPG (a deliberate bug, see sloppy-tlb)
+.equ UNMAP_FREE, 2              ; unmap flag: give the frame (or swap slot) back to the kernel
 
 ; --- the trap frame: what trap_common leaves on the kernel stack, lowest address first ---
 .equ TF_R15, 0

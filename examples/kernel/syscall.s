@@ -65,19 +65,51 @@ sys_map:
     jmp syscall_ok
 
 ; unmap(page, flags): remove the page's mapping. The TLB may still hold the old translation,
-; so the kernel must INVLPG it — unless the caller asks for the UNMAP_SLOPPY bug.
+; so the kernel must INVLPG it — unless the caller asks for the UNMAP_SLOPPY bug. The frame is
+; kept (a stale translation then still reaches the old data, not somebody else's page) unless
+; the caller passes UNMAP_FREE: then, after the INVLPG, a pool frame goes back to the allocator
+; (its free stack: handed out again first, contents and machine frame intact — the free memory a
+; balloon takes, docs/overcommit/balloon.md) and a page on the guest disk gives its slot back.
 sys_unmap:
     mov rsi, [rbx + TF_RDI]
     call check_user_page
     test eax, eax
     jz syscall_fail
+.if PV
+    test qword [rbx + TF_RSI], UNMAP_FREE
+    jnz syscall_fail            ; a PV PTE holds a machine frame: no m2p to name the guest's frame
+.endif
     mov rdi, r12
+    call get_pte
+    mov r13, rax                ; r13 = the old PTE
+    mov rdi, r12
+    mov rsi, [rbx + TF_RDI]
     xor edx, edx
     call set_pte                ; PTE = 0: not present
     test qword [rbx + TF_RSI], UNMAP_SLOPPY
     jnz syscall_ok              ; the bug: the old translation stays in the TLB
     mov rax, [rbx + TF_RDI]
     invlpg [rax]                ; drop this page's translation from the TLB
+    test qword [rbx + TF_RSI], UNMAP_FREE
+    jz syscall_ok
+    test r13d, PTE_P
+    jz .not_present
+    mov edi, r13d
+    and edi, 0xfffff000         ; the frame (the pool lies below 4 MiB)
+    cmp rdi, FRAME_POOL
+    jb syscall_ok
+    cmp rdi, FRAME_POOL_END
+    jae syscall_ok
+    call free_frame
+    jmp syscall_ok
+.not_present:
+.if GUEST_SWAP
+    test r13d, PTE_SWAPPED
+    jz syscall_ok
+    mov rdi, r13
+    shr rdi, 12
+    call swap_slot_free
+.endif
     jmp syscall_ok
 
 ; yield(): give up the rest of the time slice.

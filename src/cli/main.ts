@@ -5,12 +5,13 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseScenario, ScenarioError } from '../engine/scenario';
 import type { Scenario } from '../engine/scenario';
-import { AdmissionRefused, runMachine, scenarioMachineInput } from '../engine/machineRunner';
-import type { MachineSummary } from '../engine/machineRunner';
+import { AdmissionRefused, programMachineInput, runMachine, scenarioMachineInput } from '../engine/machineRunner';
+import type { MachineInput, MachineRunOptions, MachineSummary } from '../engine/machineRunner';
 import { assemble, listing } from '../engine/isa/assembler';
 import type { AssembleResult, Diagnostic } from '../engine/isa/assembler';
 import { DEFAULT_MAX_STEPS, eventToJson, runProgram } from '../engine/runner';
 import type { RunSummary } from '../engine/runner';
+import type { EngineEvent } from '../engine/events';
 import { nodeFileProvider } from './nodeFileProvider';
 import { formatComparison, formatMachineSummary, formatSummary } from '../engine/summaryText';
 import { availableModes } from '../engine/vmm/modes';
@@ -25,6 +26,7 @@ const USAGE = `usage:
                [--json] [--trace FILE.jsonl] [--tlb-entries N] [--tlb-ways N] [--memory MiB]
                [--define NAME=VALUE]... [--shadow-sync trace|unsync] [--ept-page 4k|2m|1g]
                [--ept-ad] [--no-vpid] [--walk-caches] [--audit] [--balloon-target S:PAGES,...]
+               [--machine-memory MiB]
   vmem asm FILE [--define NAME=VALUE]...   print a listing, or the diagnostics (exit 1 on errors)
   ${EXPERIMENT_USAGE}
   vmem help`;
@@ -89,6 +91,7 @@ function cmdRun(args: string[]): void {
       'walk-caches': { type: 'boolean', default: false },
       audit: { type: 'boolean', default: false },
       'balloon-target': { type: 'string' },
+      'machine-memory': { type: 'string' },
     },
   });
   if (positionals.length !== 1) fail(`run takes one guest program\n${USAGE}`);
@@ -109,7 +112,14 @@ function cmdRun(args: string[]): void {
   const ways = positiveInt('tlb-ways', values['tlb-ways'], 4);
   if (entries % ways !== 0 || (entries / ways) & (entries / ways - 1)) fail(`--tlb-entries / --tlb-ways must be a power of two (got ${entries}/${ways})`);
   const memoryMiB = positiveInt('memory', values.memory, 64);
-  if (positionals[0].endsWith('.json')) return runScenario(positionals[0], values.json === true, values['max-steps'] === undefined ? undefined : maxSteps, { entries, ways });
+  const trace = values.trace ? createWriteStream(values.trace) : undefined;
+  const traceMachine = trace ? (vm: string, e: EngineEvent): void => void trace.write(`{"vm":${JSON.stringify(vm)},${eventToJson(e).slice(1)}\n`) : undefined;
+  if (positionals[0].endsWith('.json')) {
+    if (values['machine-memory'] !== undefined) fail('--machine-memory is for one program; a scenario sets machine.memoryMiB');
+    runScenario(positionals[0], values.json === true, values['max-steps'] === undefined ? undefined : maxSteps, { entries, ways }, { trace: traceMachine, audit: values.audit });
+    trace?.end();
+    return;
+  }
   const result = assembleFile(positionals[0], parseDefines(values.define));
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!result.ok) fail(`${positionals[0]}: assembly failed`, 2);
@@ -132,6 +142,14 @@ function cmdRun(args: string[]): void {
       nested: { eptPageSize: eptPage, accessedDirty: values['ept-ad'], vpid: !values['no-vpid'], walkCaches: values['walk-caches'] },
     },
   };
+  if (values['machine-memory'] !== undefined) {
+    const machineMiB = positiveInt('machine-memory', values['machine-memory'], 64);
+    if (compare !== undefined) fail('--machine-memory goes with one mode, not --compare');
+    if (mode === 'native') fail('--machine-memory puts the program in a VM on a machine of that size: pick a hypervisor mode (--mode shadow, nested or paravirt)');
+    runOnMachine(positionals[0], programMachineInput(result, { mode, memoryBytes: base.memoryBytes, modeOptions: base.modeOptions, devices: base.devices, tlb: base.tlb, machineBytes: machineMiB * 2 ** 20, maxSteps }), values.json === true, { trace: traceMachine, audit: values.audit });
+    trace?.end();
+    return;
+  }
   if (compare !== undefined) {
     if (values.trace) fail('--trace goes with one mode, not --compare');
     const runs = compare.map((m) => runProgram(result, { ...base, mode: m }));
@@ -142,7 +160,6 @@ function cmdRun(args: string[]): void {
     if (bad.length > 0) process.exitCode = 1;
     return;
   }
-  const trace = values.trace ? createWriteStream(values.trace) : undefined;
   const summary: RunSummary = runProgram(result, {
     ...base,
     mode,
@@ -158,7 +175,7 @@ function cmdRun(args: string[]): void {
 }
 
 /** `vmem run scenario.json`: several VMs on one machine (docs/scenario.md). */
-function runScenario(file: string, json: boolean, maxSteps: number | undefined, tlb: { entries: number; ways: number }): void {
+function runScenario(file: string, json: boolean, maxSteps: number | undefined, tlb: { entries: number; ways: number }, run: MachineRunOptions): void {
   const path = resolve(file);
   if (!existsSync(path)) fail(`no such file: ${file}`);
   let scenario: Scenario;
@@ -181,20 +198,26 @@ function runScenario(file: string, json: boolean, maxSteps: number | undefined, 
   const steps = maxSteps ?? scenario.maxSteps;
   if (scenario.vms.length === 1 && scenario.vms[0].mode === 'native') {
     const v = scenario.vms[0];
-    const s = runProgram(programs[0], { mode: 'native', maxSteps: steps, memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, tlb });
+    const trace = run.trace;
+    const s = runProgram(programs[0], { mode: 'native', maxSteps: steps, memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, tlb, trace: trace ? (e) => trace(v.name, e) : undefined });
     if (json) process.stdout.write(JSON.stringify({ scenario: file, vms: [{ name: v.name, ...s }] }, null, 2) + '\n');
     else process.stdout.write(formatSummary(`${file} ▸ ${v.name}`, s));
     if (!s.exit.ok) process.exitCode = 1;
     return;
   }
+  runOnMachine(file, scenarioMachineInput(scenario, programs, { maxSteps: steps, tlb }), json, run, 'scenario');
+}
+
+/** Runs VMs on one machine and prints the machine's summary (a scenario, or one program with --machine-memory). */
+function runOnMachine(file: string, input: MachineInput, json: boolean, run: MachineRunOptions, key: 'scenario' | 'program' = 'program'): void {
   let summary: MachineSummary;
   try {
-    summary = runMachine(scenarioMachineInput(scenario, programs, { maxSteps: steps, tlb }));
+    summary = runMachine(input, run);
   } catch (e) {
     if (e instanceof AdmissionRefused) fail(`${file}: ${e.message}`);
     throw e;
   }
-  if (json) process.stdout.write(JSON.stringify({ scenario: file, ...summary }, null, 2) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ [key]: file, ...summary }, null, 2) + '\n');
   else process.stdout.write(formatMachineSummary(file, summary));
   for (const v of summary.vms) if (!v.exit.ok) process.stderr.write(`vmem: ${v.name}: ${v.exit.message}\n`);
   if (!summary.ok) process.exitCode = 1;

@@ -16,7 +16,7 @@ import {
 } from './inspect';
 import type { InspectTarget, InspectVariable, MemoryRef, TableKind } from './inspect';
 import { overcommitPayload } from './inspect/overcommit';
-import type { FrameMapWire, ShowTranslationWire, ViewRequestName, ViewRequests } from './viewsProtocol';
+import type { ContextWire, FrameMapWire, ShowTranslationWire, StopContextWire, TablePayloadWire, TableResultWire, ViewRequestName, ViewRequests } from './viewsProtocol';
 import type { WalkAccess } from '../engine/mmu/walkRecord';
 import type { PagingMode } from '../engine/mmu/pagingMode';
 
@@ -30,7 +30,7 @@ export interface ClientSupport {
 }
 
 /** The custom requests of docs/views-protocol.md (the protocol file's ViewRequests, every one). */
-export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap', 'vmem/context', 'vmem/overcommit'] as const satisfies readonly ViewRequestName[];
+export const VIEW_REQUESTS = ['vmem/tableRoots', 'vmem/tableEntries', 'vmem/tables', 'vmem/walk', 'vmem/tlb', 'vmem/events', 'vmem/statistics', 'vmem/frameMap', 'vmem/context', 'vmem/overcommit'] as const satisfies readonly ViewRequestName[];
 // Compile-time: a request added to ViewRequests but not listed above is an error here.
 type Unlisted = Exclude<ViewRequestName, (typeof VIEW_REQUESTS)[number]>;
 const allListed: Unlisted extends never ? true : Unlisted = true;
@@ -107,6 +107,14 @@ export class InspectRequests {
     this.endProgress();
     this.runningSince = 0;
     this.send(new Event('vmem/statistics', statisticsPayload(this.target)));
+    // What the stop is about, so that a client needs no threads + vmem/context round trip.
+    try {
+      const { vm, vcpu } = this.place(s.threadId);
+      const body: StopContextWire = { threadId: s.threadId, vm, vcpu, context: this.context(vm, vcpu) };
+      this.send(new Event('vmem/stopped', body));
+    } catch {
+      // No such thread (cannot happen for a stop the runtime reports): the client asks instead.
+    }
   }
 
   /** While running: a statistics event per tick, and progress for a long continue. */
@@ -308,15 +316,19 @@ export class InspectRequests {
    */
   private readonly views: { [K in ViewRequestName]: (args: Args) => ViewRequests[K]['body'] } = {
     'vmem/tableRoots': () => toJson(tableRoots(this.target)),
-    'vmem/tableEntries': (args) => {
-      const kind = args.kind;
-      if (kind !== 'guest' && kind !== 'shadow' && kind !== 'ept') throw new Error("tableEntries: kind must be 'guest', 'shadow' or 'ept'");
-      const address = num(args.address);
-      const level = num(args.level);
-      if (address === undefined || level === undefined) throw new Error('tableEntries: address and level are required');
-      return toJson(tableEntries(this.target, {
-        vm: vmOf(args), kind: kind as TableKind, address, level, vcpu: num(args.vcpu), base: num(args.base), paging: typeof args.paging === 'string' ? (args.paging as PagingMode) : undefined, includeNotPresent: args.includeNotPresent === true,
-      }));
+    'vmem/tableEntries': (args) => this.tableEntries(args),
+    'vmem/tables': (args) => {
+      if (!Array.isArray(args.tables)) throw new Error('tables: tables (a list of vmem/tableEntries arguments) is required');
+      // Each table on its own: one that cannot be read (freed since, bad arguments) fails alone.
+      return {
+        tables: (args.tables as unknown[]).map((t): TableResultWire => {
+          try {
+            return { ok: true, table: this.tableEntries(t !== null && typeof t === 'object' ? (t as Args) : {}) };
+          } catch (e) {
+            return { ok: false, error: e instanceof Error ? e.message : String(e) };
+          }
+        }),
+      };
     },
     'vmem/walk': (args) => {
       const gva = args.gva;
@@ -336,15 +348,28 @@ export class InspectRequests {
       if (this.frameMapMemo?.key !== key) this.frameMapMemo = { key, body: frameMapPayload(this.target, w) };
       return this.frameMapMemo.body;
     },
-    'vmem/context': (args) => {
-      const vm = vmOf(args);
-      const vcpu = vcpuOf(args);
-      const stop = this.rt.lastStopInfo;
-      const event = stop?.event && stop.threadId === this.rt.threadId(vm - 1, vcpu) ? stop.event : undefined;
-      return contextPayload(this.target, vm, vcpu, this.rt.target.icount, event);
-    },
+    'vmem/context': (args) => this.context(vmOf(args), vcpuOf(args)),
     'vmem/overcommit': () => overcommitPayload(this.target),
   };
+
+  /** One table's entries (`vmem/tableEntries`, and each item of `vmem/tables`); throws on bad arguments. */
+  private tableEntries(args: Args): TablePayloadWire {
+    const kind = args.kind;
+    if (kind !== 'guest' && kind !== 'shadow' && kind !== 'ept') throw new Error("tableEntries: kind must be 'guest', 'shadow' or 'ept'");
+    const address = num(args.address);
+    const level = num(args.level);
+    if (address === undefined || level === undefined) throw new Error('tableEntries: address and level are required');
+    return toJson(tableEntries(this.target, {
+      vm: vmOf(args), kind: kind as TableKind, address, level, vcpu: num(args.vcpu), base: num(args.base), paging: typeof args.paging === 'string' ? (args.paging as PagingMode) : undefined, includeNotPresent: args.includeNotPresent === true,
+    }));
+  }
+
+  /** `vmem/context` of one vCPU: the event it stopped on counts only if the last stop was its own. */
+  private context(vm: number, vcpu: number): ContextWire {
+    const stop = this.rt.lastStopInfo;
+    const event = stop?.event && stop.threadId === this.rt.threadId(vm - 1, vcpu) ? stop.event : undefined;
+    return contextPayload(this.target, vm, vcpu, this.rt.target.icount, event);
+  }
 
   /** A custom request's payload; throws on a bad request. */
   view<K extends ViewRequestName>(command: K, args: Args): ViewRequests[K]['body'] {

@@ -39,6 +39,18 @@ export interface TableEntriesArgs {
   includeNotPresent?: boolean;
 }
 
+/** `vmem/tables`: several tables in one round trip, each as `vmem/tableEntries` takes it. */
+export interface TablesArgs {
+  tables: TableEntriesArgs[];
+}
+
+/** One table of a `vmem/tables` answer, in the order asked: its payload, or why it could not be read. */
+export type TableResultWire = { ok: true; table: TablePayloadWire } | { ok: false; error: string };
+
+export interface TablesWire {
+  tables: TableResultWire[];
+}
+
 export interface WalkArgs {
   vm: number;
   vcpu: number;
@@ -181,6 +193,7 @@ export type OvercommitResponseWire = OvercommitWire | OvercommitDisabledWire;
 export interface ViewRequests {
   'vmem/tableRoots': { args: Record<string, never>; body: TableRootWire[] };
   'vmem/tableEntries': { args: TableEntriesArgs; body: TablePayloadWire };
+  'vmem/tables': { args: TablesArgs; body: TablesWire };
   'vmem/walk': { args: WalkArgs; body: TranslationWire };
   'vmem/tlb': { args: { vm: number; vcpu: number }; body: TlbWire };
   'vmem/events': { args: { limit?: number; after?: number }; body: EventsWire };
@@ -203,10 +216,26 @@ export interface ShowTranslationWire {
   user: boolean;
 }
 
+/**
+ * What a stop is about, sent right after every DAP `stopped` event (and that stop's
+ * `vmem/statistics`): the stopped thread's VM and vCPU and its `vmem/context`, so that a client
+ * knows the stop without asking (no `threads` or `vmem/context` round trip).
+ */
+export interface StopContextWire {
+  /** The `stopped` event's threadId. */
+  threadId: number;
+  /** 1-based VM id and vCPU index of that thread, as the views' requests take them. */
+  vm: number;
+  vcpu: number;
+  context: ContextWire;
+}
+
 /** Custom events the adapter sends. */
 export interface ViewEvents {
   /** At every stop and at most every 500 ms while running. */
   'vmem/statistics': StatisticsWire;
+  /** Right after every `stopped` event and its `vmem/statistics`. */
+  'vmem/stopped': StopContextWire;
   /** After a Debug Console `translate` (alias `xlat`), before its evaluate response. */
   'vmem/showTranslation': ShowTranslationWire;
 }

@@ -8,6 +8,9 @@ import { Statistics } from './statistics';
 import { summarize } from './runner';
 import type { LoadedProgram, RunSummary } from './runner';
 import type { Vm } from './vm';
+import { EVENT_KINDS } from './events';
+import type { EngineEvent, EventKind } from './events';
+import { auditMachine } from './vmm/audit';
 import { DEFAULT_TLB_CONFIG } from './mmu/tlb';
 import type { TlbConfig } from './mmu/tlb';
 import { attachGuestDevices } from './memory/overcommit/guestDevices';
@@ -74,6 +77,17 @@ export function scenarioMachineInput(scenario: Scenario, programs: readonly Load
   };
 }
 
+/**
+ * One program on a machine of `machineBytes` (the CLI's --machine-memory, the launch attribute
+ * machineMemoryMiB): the program's VM, named vm1, under a hypervisor mode, with the memory
+ * scheduler on when the machine is smaller than the VM — one VM is enough to see hypervisor
+ * swapping and ballooning.
+ */
+export function programMachineInput(program: LoadedProgram, o: Omit<MachineVmInput, 'name' | 'program'> & { machineBytes: number; maxSteps: number; tlb?: Partial<TlbConfig> }): MachineInput {
+  const { machineBytes, maxSteps, tlb, ...vm } = o;
+  return { memoryBytes: machineBytes, quantum: 10_000, maxSteps, tlb, vms: [{ ...vm, name: 'vm1', program }] };
+}
+
 /** Whether a machine of `memoryBytes` runs these VMs with a memory scheduler. */
 export function wantsMemsched(input: Pick<MachineInput, 'memoryBytes' | 'vms' | 'memsched'>): boolean {
   if (input.memsched === false) return false;
@@ -103,14 +117,32 @@ export function startMachine(input: MachineInput): { machine: Machine; vms: { vm
 /** Admission control refused a VM (its min + overhead does not fit): a configuration error. */
 export class AdmissionRefused extends Error {}
 
-export function runMachine(input: MachineInput): MachineSummary {
+export interface MachineRunOptions {
+  /** Every engine event of every VM, with the VM's name (the CLI's --trace). */
+  trace?: (vm: string, e: EngineEvent) => void;
+  /** Run the machine-wide MMU audit every `auditEvery` instructions (default 1) and stop at the first violation. */
+  audit?: boolean;
+  auditEvery?: number;
+}
+
+export function runMachine(input: MachineInput, options: MachineRunOptions = {}): MachineSummary {
   const { machine, vms } = startMachine(input);
+  const disposers: (() => void)[] = [];
+  const trace = options.trace;
+  if (trace) for (const { vm, name } of vms) for (const k of EVENT_KINDS as EventKind[]) disposers.push(vm.bus.on(k, (e) => trace(name, e)));
   let engineError: string | undefined;
   try {
-    while (machine.icount < input.maxSteps && !machine.stopped) machine.run(Math.min(1_000_000, input.maxSteps - machine.icount));
+    const step = options.audit ? Math.max(1, Math.floor(options.auditEvery ?? 1)) : 1_000_000;
+    let violations = options.audit ? auditMachine(machine) : [];
+    while (violations.length === 0 && machine.icount < input.maxSteps && !machine.stopped) {
+      machine.run(Math.min(step, input.maxSteps - machine.icount));
+      if (options.audit) violations = auditMachine(machine);
+    }
+    if (violations.length > 0) engineError = `MMU audit failed after ${machine.icount} machine instructions: ${violations.join('; ')}`;
   } catch (e) {
     engineError = `engine error: ${e instanceof Error ? e.message : String(e)}`;
   }
+  disposers.forEach((d) => d());
   const summaries = vms.map(({ vm, stats, name }) => ({ name, ...summarize(vm, stats, engineError) }));
   const census = machine.memory.frames.census();
   const byOwner: Record<string, Record<FrameUse, number>> = {};

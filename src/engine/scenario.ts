@@ -9,6 +9,7 @@ import type { GuestDeviceOptions } from './memory/overcommit/guestDevices';
 import { MEM_POLICIES } from './memory/overcommit/policy/shares';
 import { VICTIM_POLICIES } from './memory/overcommit/victims';
 import { parseTargetSchedule } from './memory/overcommit/balloon/targetSchedule';
+import { DEFAULT_THRESHOLDS, effectiveThresholds, validateThresholds, type ReclaimThresholds } from './memory/overcommit/policy/reclaimState';
 
 export interface ScenarioVm {
   name: string;
@@ -107,12 +108,43 @@ function parseModeOptions(v: Json, where: string): ScenarioVm['modeOptions'] {
   return out;
 }
 
-function parseMemsched(v: Json, where: string): Partial<MemSchedConfig> | false | undefined {
+/** `memsched.thresholds`: ESX's percentages and the page floor; unset fields keep the defaults.
+ *  The merged set is checked as the scheduler will (ordering, margin, the floor on this machine). */
+function parseThresholds(v: Json, where: string, machinePages: number): Partial<ReclaimThresholds> {
+  if (!isObject(v)) throw new ScenarioError(`${where}: expected an object { "high", "soft", "hard", "low", "upMargin", "minFreePages" }`);
+  checkKeys(v, ['high', 'soft', 'hard', 'low', 'upMargin', 'minFreePages'], where);
+  const out: Partial<ReclaimThresholds> = {};
+  for (const k of ['high', 'soft', 'hard', 'low'] as const) {
+    const x = number(v[k], `${where}.${k}`, 0, 100);
+    if (x !== undefined) out[k] = x;
+  }
+  const margin = number(v.upMargin, `${where}.upMargin`, 0, 10);
+  if (margin !== undefined) out.upMargin = margin;
+  if (v.minFreePages !== undefined) {
+    const f = v.minFreePages;
+    if (typeof f !== 'number' || !Number.isInteger(f) || f < 0) throw new ScenarioError(`${where}.minFreePages: expected a whole number of pages ≥ 0, got ${JSON.stringify(f)}`);
+    out.minFreePages = f;
+  }
+  const merged: ReclaimThresholds = { ...DEFAULT_THRESHOLDS, ...out };
+  try {
+    validateThresholds(merged);
+  } catch (e) {
+    throw new ScenarioError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    effectiveThresholds(merged, machinePages);
+  } catch (e) {
+    throw new ScenarioError(`${where}.minFreePages: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return out;
+}
+
+function parseMemsched(v: Json, where: string, machinePages: number): Partial<MemSchedConfig> | false | undefined {
   if (v === undefined) return undefined;
   if (v === false) return false;
   if (v === true) return {};
   if (!isObject(v)) throw new ScenarioError(`${where}: expected true, false or an object`);
-  checkKeys(v, ['policy', 'tau', 'balancePeriodS', 'samplePeriodS', 'samplePages', 'victim', 'seed', 'sharing'], where);
+  checkKeys(v, ['policy', 'tau', 'balancePeriodS', 'samplePeriodS', 'samplePages', 'victim', 'seed', 'sharing', 'thresholds'], where);
   const out: Partial<MemSchedConfig> = {};
   if (v.policy !== undefined) out.policy = oneOf(v.policy, MEM_POLICIES, `${where}.policy`, 'idle-tax');
   const tau = number(v.tau, `${where}.tau`, 0, 0.99);
@@ -124,6 +156,7 @@ function parseMemsched(v: Json, where: string): Partial<MemSchedConfig> | false 
   if (v.samplePages !== undefined) out.samplePages = positiveInt(v.samplePages, `${where}.samplePages`, 100, 100_000);
   if (v.victim !== undefined) out.victim = oneOf(v.victim, VICTIM_POLICIES, `${where}.victim`, 'random');
   if (v.seed !== undefined) out.seed = positiveInt(v.seed, `${where}.seed`, 1, 0xffffffff);
+  if (v.thresholds !== undefined) out.thresholds = parseThresholds(v.thresholds, `${where}.thresholds`, machinePages);
   if (v.sharing !== undefined) {
     const sh = v.sharing;
     if (sh === false) out.sharing = { enabled: false, scanPagesPerSecPerVm: 50, scanPagesPerSecTotal: 200 };
@@ -175,7 +208,7 @@ function machineOf(m: Record<string, Json>, guestMiB: number): Scenario['machine
   if (m.cyclesPerSecond !== undefined) out.cyclesPerSecond = positiveInt(m.cyclesPerSecond, 'machine.cyclesPerSecond', 1_000_000, 1e12);
   const latencyMs = number(m.swapLatencyMs, 'machine.swapLatencyMs', 0, 60_000);
   if (latencyMs !== undefined) out.swapLatencyCycles = Math.round((latencyMs / 1000) * (out.cyclesPerSecond ?? 1_000_000));
-  const memsched = parseMemsched(m.memsched, 'machine.memsched');
+  const memsched = parseMemsched(m.memsched, 'machine.memsched', (out.memoryMiB * 2 ** 20) / 4096);
   if (memsched !== undefined) out.memsched = memsched;
   return out;
 }

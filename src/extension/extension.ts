@@ -7,11 +7,16 @@ import { registerUx } from './ux';
 import { registerViews } from './views';
 import type { VmemViews } from './views';
 import { registerWebviews } from './webviews';
+import type { VmemWebviews } from './webviews';
 
-/** What activate returns: for the extension-host tests, which check the views against the session. */
+/**
+ * What activate returns: for the extension-host tests, which check the views against the session,
+ * and the extension-host benchmark, which times the views' and panels' refresh at a stop.
+ */
 export interface VmemExtensionApi {
   sessions: VmemSessions;
   views: VmemViews | undefined;
+  webviews: VmemWebviews | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): VmemExtensionApi {
@@ -20,9 +25,9 @@ export function activate(context: vscode.ExtensionContext): VmemExtensionApi {
   // One module failing to register must not take the others down with it.
   wire('language support', () => registerLanguage(context));
   wire('debugging', () => registerUx(context, sessions));
-  wire('webviews', () => registerWebviews(context, sessions));
+  const webviews = wire('webviews', () => registerWebviews(context, sessions));
   const views = wire('views', () => registerViews(context, sessions));
-  return { sessions, views };
+  return { sessions, views, webviews };
 }
 
 function wire<T>(what: string, register: () => T): T | undefined {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { TOUCH_GUEST } from '../support/touchGuest';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -46,6 +47,30 @@ describe('vmem CLI', () => {
     const bad = vmem('run', 'examples/balloon.s', '--balloon-target', '0:x');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--balloon-target: a balloon target step is SECONDS:PAGES \(e\.g\. 1\.5:100\), not '0:x'/);
+  });
+
+  it('--machine-memory puts one program on a machine of that size, overcommitted under the memory scheduler', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmem-cli-'));
+    const trace = join(dir, 'trace.jsonl');
+    // 400 pages touched twice on a 256-page machine.
+    const program = join(dir, 'touch400.s');
+    writeFileSync(program, TOUCH_GUEST.replace('mov ecx, 150', 'mov ecx, 400'));
+    const r = vmem('run', program, '--mode', 'shadow', '--memory', '4', '--machine-memory', '1', '--trace', trace);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^machine +[\d,]+ instructions, [\d.]+ simulated s; frames 256 /m);
+    const swapped = /^hypervisor swap ([\d,]+) pages out/m.exec(r.out);
+    assert.ok(swapped && Number(swapped[1].replace(/,/g, '')) > 0, r.out);
+    const lines = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { vm: string; kind: string });
+    assert.ok(lines.every((e) => e.vm === 'vm1'));
+    assert.ok(lines.some((e) => e.kind === 'swap-out'));
+    const audited = vmem('run', 'examples/demand-paging.s', '--mode', 'nested', '--memory', '16', '--machine-memory', '1', '--audit');
+    assert.equal(audited.code, 0, audited.err);
+    assert.match(audited.out, /^memsched +policy/m);
+    const native = vmem('run', 'examples/hello.s', '--machine-memory', '1');
+    assert.equal(native.code, 2);
+    assert.match(native.err, /--machine-memory puts the program in a VM .*pick a hypervisor mode/);
+    assert.match(vmem('run', 'examples/overcommit/idle-tax.json', '--machine-memory', '1').err, /--machine-memory is for one program; a scenario sets machine\.memoryMiB/);
+    assert.match(vmem('run', 'examples/hello.s', '--mode', 'shadow', '--machine-memory', '0').err, /--machine-memory expects a positive whole number, got '0'/);
   });
 
   it('run --json: the documented summary', () => {

@@ -42,6 +42,24 @@ describe('overcommit event stops in an overcommitted scenario', function () {
     });
   }
 
+  it('one program on a smaller machine (machineMemoryMiB) is swapped by the hypervisor', async () => {
+    // 400 pages touched on a 256-page machine: one VM alone overcommits it.
+    const program = writeProgram('touch400.s', TOUCH.replace('mov ecx, 150', 'mov ecx, 400'));
+    const ev = await launchAndStop(h.dc, { program, mode: 'nested', memoryMiB: 4, machineMemoryMiB: 1 }, () => h.dc.setExceptionBreakpointsRequest({ filters: ['swap-out'] }));
+    assert.equal(ev.body.reason, 'exception');
+    assert.match(ev.body.description ?? '', STOPS[1][1]);
+    const threads = (await h.dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.name), ['vm1/vcpu0']);
+  });
+
+  it('machineMemoryMiB is refused for a native program and for a scenario, saying why', async () => {
+    await h.dc.initializeRequest();
+    const program = writeProgram('touch.s', TOUCH);
+    await assert.rejects(h.dc.launchRequest({ program, machineMemoryMiB: 1 } as never), /'machineMemoryMiB' puts the program in a VM on a machine of that size: set 'mode' to shadow, nested or paravirt/);
+    await assert.rejects(h.dc.launchRequest({ program: scenario(SMALL), machineMemoryMiB: 1 } as never), /'machineMemoryMiB' does not apply to a scenario/);
+    await assert.rejects(h.dc.launchRequest({ program, mode: 'shadow', machineMemoryMiB: 0.5 } as never), /'machineMemoryMiB': expected a whole number from 1 to 65536, got 0\.5/);
+  });
+
   it('a bad memsched key is a launch error naming the key and what was expected', async () => {
     const program = scenario({ memoryMiB: 1, memsched: { policy: 'fair' } });
     await h.dc.initializeRequest();

@@ -26,6 +26,8 @@ export interface LaunchConfig {
   walkCaches: boolean;
   /** The host's balloon targets over simulated time (`balloonTarget: "0:300,1.5:100"`); empty: none. */
   balloonTarget: TargetStep[];
+  /** Machine memory under the VM (a hypervisor mode): less than memoryMiB overcommits it; undefined: the default machine. */
+  machineMemoryMiB: number | undefined;
   maxSteps: number;
   /** Event kinds logged to the Debug Console (empty: none). */
   logEvents: EventKind[];
@@ -38,7 +40,7 @@ export class LaunchConfigError extends Error {}
 const CLIENT_KEYS = ['type', 'request', 'name', 'noDebug', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'presentation', 'suppressMultipleSessionWarning', 'cwd'];
 
 /** Keys of a program run; a scenario sets the machine itself and takes only the run keys. */
-const PROGRAM_KEYS = ['mode', 'defines', 'memoryMiB', 'vcpus', 'shadowSync', 'eptPageSize', 'eptAccessedDirty', 'vpid', 'walkCaches', 'balloonTarget'];
+const PROGRAM_KEYS = ['mode', 'defines', 'memoryMiB', 'vcpus', 'shadowSync', 'eptPageSize', 'eptAccessedDirty', 'vpid', 'walkCaches', 'balloonTarget', 'machineMemoryMiB'];
 const RUN_KEYS = ['program', 'stopOnEntry', 'tlbEntries', 'tlbWays', 'maxSteps', 'logEvents', 'audit'];
 export const LAUNCH_KEYS = [...RUN_KEYS, ...PROGRAM_KEYS];
 
@@ -136,6 +138,7 @@ export function parseLaunchConfig(args: Record<string, unknown>, resolvePath: (p
     vpid: bool(args.vpid, 'vpid', true),
     walkCaches: bool(args.walkCaches, 'walkCaches', false),
     balloonTarget: balloonTarget(args.balloonTarget),
+    machineMemoryMiB: args.machineMemoryMiB === undefined ? undefined : int(args.machineMemoryMiB, 'machineMemoryMiB', 64, 1, 65536),
     maxSteps: int(args.maxSteps, 'maxSteps', 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     logEvents: logEvents(args.logEvents),
     audit: bool(args.audit, 'audit', false),

@@ -34,10 +34,27 @@ function frameName(dvm: DebugVm, entry: SourceMapEntry | undefined, address: big
   return l ? (l.offset === 0 ? l.name : `${l.name}+0x${l.offset.toString(16)}`) : '0x' + address.toString(16);
 }
 
+/**
+ * The frame the vCPU is in. A vCPU that has executed `hlt` (halted, or stopped for good) has its
+ * rip past that instruction, often past the program's last line: it is shown at the `hlt` it
+ * executed, so a stop that comes after the halt (a VMM event, a pause) still has a source line.
+ */
+function topFrame(dvm: DebugVm, cpu: Vcpu, rip: bigint): Frame {
+  const here = locate(dvm, cpu, rip);
+  if (!here && cpu.state !== 'running') {
+    const gpa = dvm.space.gvaToGpa(cpu, rip);
+    const hlt = gpa < 0 ? undefined : dvm.source.entryEndingAt(gpa);
+    if (hlt && hlt.kind === 'insn' && /^hlt\b/i.test(hlt.text)) {
+      const state = cpu.state === 'halted' ? 'halted' : `stopped: ${cpu.stopReason || cpu.stopKind || 'halted'}`;
+      return { name: `${frameName(dvm, hlt, rip)} (${state})`, address: rip, entry: hlt };
+    }
+  }
+  return { name: frameName(dvm, here, rip), address: rip, entry: here };
+}
+
 export function walkStack(dvm: DebugVm, cpu: Vcpu): Frame[] {
   const rip = cpu.ripValue;
-  const top = locate(dvm, cpu, rip);
-  const frames: Frame[] = [{ name: frameName(dvm, top, rip), address: rip, entry: top }];
+  const frames: Frame[] = [topFrame(dvm, cpu, rip)];
   // call, push and interrupt delivery move 8-byte slots in every paging mode (docs/isa.md).
   const word = 8;
   const rsp = cpu.getReg(4);

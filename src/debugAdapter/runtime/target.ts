@@ -5,7 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { assemble } from '../../engine/isa/assembler';
 import type { AssembleResult, FileProvider } from '../../engine/isa/assembler';
 import { startProgram } from '../../engine/runner';
-import { AdmissionRefused, scenarioMachineInput, startMachine } from '../../engine/machineRunner';
+import { AdmissionRefused, programMachineInput, scenarioMachineInput, startMachine } from '../../engine/machineRunner';
+import type { MachineInput } from '../../engine/machineRunner';
 import { parseScenario, ScenarioError } from '../../engine/scenario';
 import type { Machine } from '../../engine/machine/machine';
 import type { Vm } from '../../engine/vm';
@@ -87,14 +88,21 @@ export function buildTarget(cfg: LaunchConfig): Target {
   if (cfg.kind === 'program') {
     checkMode(cfg.mode, "'mode'");
     const program = assembleOrFail(cfg.program, cfg.defines);
-    const { vm, machine } = startProgram(program, {
-      mode: cfg.mode, memoryBytes: cfg.memoryMiB * 2 ** 20, vcpus: cfg.vcpus, tlb,
+    const vmOptions = {
+      memoryBytes: cfg.memoryMiB * 2 ** 20, vcpus: cfg.vcpus,
       modeOptions: {
         shadow: { sync: cfg.shadowSync },
         nested: { eptPageSize: cfg.eptPageSize, accessedDirty: cfg.eptAccessedDirty, vpid: cfg.vpid, walkCaches: cfg.walkCaches },
       },
       devices: cfg.balloonTarget.length > 0 ? { balloon: { schedule: cfg.balloonTarget } } : undefined,
-    });
+    };
+    if (cfg.machineMemoryMiB !== undefined) {
+      // The program's VM on a machine of that size, under the memory scheduler when overcommitted.
+      if (cfg.mode === 'native') throw new LaunchConfigError(`'machineMemoryMiB' puts the program in a VM on a machine of that size: set 'mode' to shadow, nested or paravirt`);
+      const input = programMachineInput(program, { ...vmOptions, mode: cfg.mode, machineBytes: cfg.machineMemoryMiB * 2 ** 20, maxSteps: cfg.maxSteps, tlb });
+      return machineTarget(cfg.program, input, [program]);
+    }
+    const { vm, machine } = startProgram(program, { ...vmOptions, mode: cfg.mode, tlb });
     return single('vm1', vm, machine, program);
   }
   let scenario;
@@ -115,11 +123,16 @@ export function buildTarget(cfg: LaunchConfig): Target {
     const { vm } = startProgram(programs[0], { mode: 'native', memoryBytes: v.memoryMiB * 2 ** 20, vcpus: v.vcpus, tlb });
     return single(v.name, vm, null, programs[0]);
   }
+  return machineTarget(cfg.program, scenarioMachineInput(scenario, programs, { maxSteps: cfg.maxSteps, tlb }), programs);
+}
+
+/** VMs on one machine: a scenario, or one program with machineMemoryMiB. */
+function machineTarget(file: string, input: MachineInput, programs: readonly AssembleResult[]): Target {
   let started: ReturnType<typeof startMachine>;
   try {
-    started = startMachine(scenarioMachineInput(scenario, programs, { maxSteps: cfg.maxSteps, tlb }));
+    started = startMachine(input);
   } catch (e) {
-    if (e instanceof AdmissionRefused) throw new LaunchConfigError(`${cfg.program}: ${e.message}`);
+    if (e instanceof AdmissionRefused) throw new LaunchConfigError(`${file}: ${e.message}`);
     throw e;
   }
   const { machine, vms } = started;

@@ -11,6 +11,7 @@
 import { MachineMemory } from './machineMemory';
 import type { Vm, RunResult } from '../vm';
 import type { Monitor } from '../vmm/monitor';
+import { OutOfMachineMemory } from '../vmm/p2m';
 import type { P2m } from '../vmm/p2m';
 import type { ModeInstance } from '../vmm/virtualVm';
 import { ExitReason } from '../vmm/exitReasons';
@@ -201,7 +202,7 @@ export class Machine {
       }
       // The quantum is the VM's share of the host CPU, however the caller slices its budget
       // (a debugger stepping one instruction at a time does not end a VM's turn).
-      const r: RunResult = vm.run(Math.min(this.options.quantum - this.quantumUsed, budget - executed));
+      const r: RunResult = this.runSlice(vm, Math.min(this.options.quantum - this.quantumUsed, budget - executed));
       executed += r.executed;
       this.quantumUsed += r.executed;
       this.clock.advance(r.executed);
@@ -230,6 +231,24 @@ export class Machine {
       }
     }
     return { executed, outcome: this.stopped ? 'stopped' : 'budget' };
+  }
+
+  /**
+   * One slice of a VM. When the VMM cannot find a machine frame for it even after reclaiming
+   * (every other page pinned, a page table, or just faulted in), the VM cannot go on: it is
+   * stopped with that reason, as a host powers off a VM it cannot back, and the others run on.
+   */
+  private runSlice(vm: Vm, budget: number): RunResult {
+    const before = vm.icount;
+    try {
+      return vm.run(budget);
+    } catch (e) {
+      if (!(e instanceof OutOfMachineMemory)) throw e;
+      const cpu = vm.lastVcpu ?? vm.vcpus[0];
+      const message = `${e.message}: nothing left to reclaim on a machine of ${this.memory.frames.total} frames`;
+      for (const c of vm.vcpus) if (c.state !== 'stopped') c.stop('error', c === cpu ? message : `stopped with vCPU ${cpu.index}: ${message}`);
+      return { executed: vm.icount - before, outcome: 'stopped' };
+    }
   }
 
   /** A VM with a vCPU asked to pause (its request taken), if any. */

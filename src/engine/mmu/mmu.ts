@@ -8,7 +8,7 @@ import {
   currentPcid, selectPagingMode,
 } from './pagingMode';
 import type { PagingMode } from './pagingMode';
-import { NativeTableMemory } from './tableMemory';
+import { NativeTableMemory, SECOND_STAGE_EXIT } from './tableMemory';
 import type { FastMiss, SecondStage, TableMemory } from './tableMemory';
 import { Tlb, TLB_D, TLB_GUEST_DIRTY, TLB_U, TLB_W, TLB_X } from './tlb';
 import type { FlushResult } from './tlb';
@@ -229,6 +229,12 @@ export class Mmu {
     }
     const fast = this.fast;
     if (fast !== null && fast.tryMiss(this.ctx, linear, access, user, ac)) {
+      if (fast.exited) {
+        // The fast walk ended the access with the second stage's exit, left with the port: its
+        // record (built on demand) is the last walk, as the full walk's would be.
+        this.lastWalkLazy = true;
+        return SECOND_STAGE_EXIT;
+      }
       this.lastWalkLazy = true;
       const slot = tlb.insertBits(linear, fast.pageSize, fast.frameBase, fast.write, fast.user, fast.execute, fast.global, fast.guestDirty && fast.writable, this.pcid, this.vpid);
       if (slot >= 0 && fast.guestDirty && !fast.writable) {

@@ -55,11 +55,27 @@ export interface SecondStage {
  * present, well-formed, A (and D) already set, the access allowed at both stages): it reads
  * the entries into preallocated arrays and builds no record. The WalkRecord — exactly the one
  * the full walk would have made — is materialised from those entries only when someone asks.
- * Anything else (a fault, an exit, an A/D write, a walk cache) makes tryMiss return false
- * having changed nothing, and the MMU makes the full walk.
+ * Anything else (a guest fault, an exit it does not reproduce exactly, an A/D write, a walk
+ * cache) makes tryMiss return false having changed nothing, and the MMU makes the full walk.
  */
+/**
+ * What Mmu.translate returns when a fast 2-D walk ended the access with a second-stage exit
+ * (an EPT violation) instead of throwing it: exits are frequent (every first touch of a page)
+ * and a thrown exception costs microseconds. Only the nested port sees it: it takes the exit
+ * the fast walk left and hands it to the VMM, as it does a thrown one.
+ */
+export const SECOND_STAGE_EXIT = -2;
+
 export interface FastMiss {
+  /**
+   * true: the miss is served — a warm walk succeeded (results below), or, with `exited` set, it
+   * ended in the second-stage exit the full walk would have raised from translateFinal (its
+   * guest half complete), which the fast walk has left with the MMU's port; materialize() then
+   * returns that failed walk's record. false: make the full walk.
+   */
   tryMiss(ctx: WalkContext, linear: number, access: 0 | 1 | 2, user: boolean, ac: boolean): boolean;
+  /** The last tryMiss ended in a second-stage exit (Mmu.translate returns SECOND_STAGE_EXIT). */
+  exited: boolean;
   /** Results of the last successful tryMiss (the combined mapping and the guest half). */
   frameBase: number;
   pageSize: number;
@@ -73,7 +89,7 @@ export interface FastMiss {
   writable: boolean;
   /** Guest-physical base of the combined page. */
   gpaBase: number;
-  /** The record of the last successful tryMiss. */
+  /** The record of the last tryMiss that succeeded (or threw its exit). */
   materialize(): WalkRecord;
 }
 

@@ -11,11 +11,51 @@ import { ExitReason, describeQualification, exitReasonName } from './exitReasons
 import type { MemoryMode } from '../vm';
 
 export interface RecordedExit extends ExitRequest {
-  reasonName: string;
-  description: string;
+  readonly reasonName: string;
+  /** The qualification in words (describeQualification). */
+  readonly description: string;
   vcpu: number;
   icount: number;
   rip: bigint;
+}
+
+/**
+ * An exit as the monitor remembers it. Recording happens on every exit (hundreds of thousands
+ * per second when a VM touches fresh memory) while its words are read only by a debugger view
+ * or an event listener, so the reason name and the decoded qualification are built when read.
+ */
+class ExitRecord implements RecordedExit {
+  readonly reason: number;
+  readonly qualification: bigint;
+  readonly guestLinear: bigint | undefined;
+  readonly guestPhysical: bigint | undefined;
+  readonly interruptionInfo: number | undefined;
+  readonly errorCode: number | undefined;
+  readonly instructionLength: number | undefined;
+  private words: string | undefined = undefined;
+
+  constructor(
+    request: ExitRequest,
+    readonly vcpu: number,
+    readonly icount: number,
+    readonly rip: bigint,
+  ) {
+    this.reason = request.reason;
+    this.qualification = request.qualification;
+    this.guestLinear = request.guestLinear;
+    this.guestPhysical = request.guestPhysical;
+    this.interruptionInfo = request.interruptionInfo;
+    this.errorCode = request.errorCode;
+    this.instructionLength = request.instructionLength;
+  }
+
+  get reasonName(): string {
+    return exitReasonName(this.reason);
+  }
+
+  get description(): string {
+    return (this.words ??= describeQualification(this.reason, this.qualification));
+  }
 }
 
 /** A mode's own handling of exits (hypercalls, CPUID leaves); undefined → continue. */
@@ -48,14 +88,7 @@ export class Monitor implements VmxPort {
   /** Counts, remembers and reports an exit; no handling. MMU ports call this for the exits they own. */
   record(cpu: ExitingCpu, request: ExitRequest): RecordedExit {
     this.exitCounts.set(request.reason, (this.exitCounts.get(request.reason) ?? 0) + 1);
-    const rec: RecordedExit = {
-      ...request,
-      reasonName: exitReasonName(request.reason),
-      description: describeQualification(request.reason, request.qualification),
-      vcpu: cpu.index,
-      icount: cpu.icount,
-      rip: cpu.ripValue,
-    };
+    const rec = new ExitRecord(request, cpu.index, cpu.icount, cpu.ripValue);
     this.lastExit = rec;
     this.afterExit?.();
     if (this.bus.wants['vm-exit']) {

@@ -23,6 +23,7 @@ import type { MachineMemory } from '../machine/machineMemory';
 import type { EventBus, EventStamp, SwapVictim } from '../events';
 import { SwapDevice } from '../memory/overcommit/swapDevice';
 import { StallAccount } from '../memory/overcommit/clock';
+import { PageSet } from './pageSet';
 
 export class OutOfMachineMemory extends Error {}
 
@@ -90,6 +91,9 @@ export interface P2mCounters {
 }
 
 /** Does nothing: a p2m used without a memory mode (tests, the loader before the mode exists). */
+/** Pages the swapper leaves alone after a touch (p2m.recentlyTouched). */
+const RECENT_TOUCHES = 8;
+
 const NO_MAPPER: P2mMapper = { revoke: () => undefined };
 
 export class P2m {
@@ -102,6 +106,8 @@ export class P2m {
   /** Mapping tick of each page (LRU victims), allocated when asked for (trackMappingTimes). */
   private mappedAt: Uint32Array | null = null;
   private mapTick = 0;
+  /** The private pages as an indexed set (the swapper's victim choice), kept once asked for (privatePages). */
+  private privateSet: PageSet | null = null;
   /** DMA pins: ppn → count. A pinned page is not swapped. */
   private readonly pins = new Map<number, number>();
   mapper: P2mMapper = NO_MAPPER;
@@ -118,6 +124,14 @@ export class P2m {
    * not pick this page (victims.ts), or the mapping being built would point at a freed frame.
    */
   lastTouched = -1;
+  /**
+   * The last RECENT_TOUCHES pages touched (a ring). One instruction can need several pages
+   * resident at once — its code page, a data page, the guest page tables a nested walk reads —
+   * and each is faulted in separately: if reclaiming for one could take another, two pages can
+   * evict each other forever on a machine with one frame to spare. The swapper skips them.
+   */
+  private readonly recent = new Int32Array(RECENT_TOUCHES).fill(-1);
+  private recentAt = 0;
   /** Why the last swapOut/shareWith/shareInPlace/balloon refused, in words. */
   lastRefusal = '';
 
@@ -142,6 +156,11 @@ export class P2m {
   /** Pages in a state. */
   pagesIn(s: PageState): number {
     return this.stateCounts[PAGE_STATES.indexOf(s)];
+  }
+
+  /** Whether the page has a frame of its own (state 'private'): stateOf(ppn) === 'private' without the string. */
+  isPrivate(ppn: number): boolean {
+    return ppn >= 0 && ppn < this.pages && this.state[ppn] === PRIVATE;
   }
 
   stateOf(ppn: number): PageState {
@@ -181,6 +200,12 @@ export class P2m {
 
   // ------------------------------------------------------------------ touches
 
+  /** Whether the page is one of the last RECENT_TOUCHES touched (the swapper leaves those). */
+  recentlyTouched(ppn: number): boolean {
+    for (let i = 0; i < RECENT_TOUCHES; i++) if (this.recent[i] === ppn) return true;
+    return false;
+  }
+
   /**
    * Resolves a touch by the guest (a fault path) or by the VMM: unbacked → fresh zeroed frame;
    * swapped → swap in (the VM stalls, event); ballooned → balloon popped (fresh zeroed frame, the
@@ -191,6 +216,8 @@ export class P2m {
   back(ppn: number, access: PageAccess = 'write', cause = 'guest access'): number {
     if (!(ppn >= 0 && ppn < this.pages)) return -1;
     this.lastTouched = ppn;
+    this.recent[this.recentAt] = ppn;
+    this.recentAt = (this.recentAt + 1) % RECENT_TOUCHES;
     const f = this.flags[ppn];
     this.flags[ppn] = f | F_REFERENCED;
     if (this.mappedAt) this.mappedAt[ppn] = ++this.mapTick >>> 0;
@@ -455,6 +482,20 @@ export class P2m {
     this.flags[ppn] &= ~F_REFERENCED;
   }
 
+  /**
+   * The private pages, as a set kept up to date by every state change from the first call on
+   * (4 bytes per guest page, plus 4 per private page): what the swapper draws its victims from
+   * without listing the VM's pages. Its order is arbitrary (it depends on the order pages came and went).
+   */
+  privatePages(): PageSet {
+    if (this.privateSet === null) {
+      const set = new PageSet(this.pages, this.stateCounts[PRIVATE] + 64);
+      for (let p = 0; p < this.pages; p++) if (this.state[p] === PRIVATE) set.add(p);
+      this.privateSet = set;
+    }
+    return this.privateSet;
+  }
+
   /** Start keeping a mapping tick per page (4 bytes per page more), for LRU victims. */
   trackMappingTimes(): void {
     this.mappedAt ??= new Uint32Array(this.pages);
@@ -518,7 +559,12 @@ export class P2m {
   }
 
   private setState(ppn: number, s: number, value: number): void {
-    this.stateCounts[this.state[ppn]]--;
+    const was = this.state[ppn];
+    if (this.privateSet !== null && (was === PRIVATE) !== (s === PRIVATE)) {
+      if (s === PRIVATE) this.privateSet.add(ppn);
+      else this.privateSet.delete(ppn);
+    }
+    this.stateCounts[was]--;
     this.stateCounts[s]++;
     this.state[ppn] = s;
     this.map[ppn] = value;

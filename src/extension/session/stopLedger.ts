@@ -9,6 +9,9 @@ export const RESUMING_REQUESTS: ReadonlySet<string> = new Set([
   'continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restart', 'restartFrame',
 ]);
 
+/** DAP requests that change the stopped machine (registers, memory): what the views read at this stop may differ after. */
+export const MACHINE_WRITING_REQUESTS: ReadonlySet<string> = new Set(['setVariable', 'setExpression', 'writeMemory']);
+
 export class StopLedger {
   private phaseNow: Phase = 'running';
   private epochNow = 0;

@@ -1,16 +1,19 @@
 // The one place that talks to vmem debug sessions. A debug adapter tracker sees the adapter's
-// messages (stopped, continued, terminated, the vmem/statistics and vmem/showTranslation events,
-// and the client's resuming requests); the active stack item says which thread and frame the
-// user picked. At each stop the state — the selected thread's VM and vCPU, the focus address —
-// is gathered once and announced; every answer is checked against the stop it was asked in
-// (StopLedger), so a view never draws the machine of an earlier stop.
+// messages (stopped, continued, terminated, the vmem/statistics, vmem/stopped and
+// vmem/showTranslation events, and the client's resuming requests); the active stack item says
+// which thread and frame the user picked. At each stop the state — the selected thread's VM and
+// vCPU, the focus address — is gathered once and announced: from the adapter's `vmem/stopped`
+// event, which follows `stopped` and says all of it (no round trip), else by asking `threads`
+// and `vmem/context`. Every answer is checked against the stop it was asked in (StopLedger), so a
+// view never draws the machine of an earlier stop.
 import * as vscode from 'vscode';
-import type { ShowTranslationWire, StatisticsWire, ViewRequestName, ViewRequests } from '../../debugAdapter/viewsProtocol';
+import type { ContextWire, ShowTranslationWire, StatisticsWire, StopContextWire, ViewRequestName, ViewRequests } from '../../debugAdapter/viewsProtocol';
 import type { WalkAccess } from '../../engine/mmu/walkRecord';
 import { focusOfContext, focusOfExceptionInfo } from './focus';
 import { showTranslationOf } from './showTranslation';
 import { VmemRequestError, messageOf } from './requestError';
-import { RESUMING_REQUESTS, StopLedger } from './stopLedger';
+import { MACHINE_WRITING_REQUESTS, RESUMING_REQUESTS, StopLedger } from './stopLedger';
+import { stopContextOf } from './stopContext';
 import { placeFromThreadId, placesOfThreads, threadsOfResponse } from './threadPlaces';
 import type { ThreadPlace } from './threadPlaces';
 import { throttle } from './throttle';
@@ -61,7 +64,28 @@ interface SessionRecord {
   pendingSelection?: { threadId: number; frameId: number | undefined };
   /** Does the adapter answer vmem/context? (undefined: not asked yet) */
   hasContext?: boolean;
+  /** Does the adapter follow each `stopped` with a `vmem/stopped` event? (undefined: not known yet) */
+  sendsStopContext?: boolean;
+  /** A stop waiting for its `vmem/stopped` event. */
+  awaitingContext?: { threadId: number; done: (c: StopContextWire | undefined) => void };
+  /** The threads' names have been read in this session (places of threads other than the stopped one). */
+  threadsRead?: boolean;
+  /** Answers shared by every view within one epoch (see shared()). */
+  shared: Map<string, Promise<unknown>>;
+  sharedEpoch: number;
   statistics?: StatisticsWire;
+}
+
+interface Focus {
+  address: string;
+  access?: WalkAccess;
+}
+
+/** The focus address and access of a `vmem/context` answer (read defensively: it crosses a process boundary). */
+function focusOfWire(body: Partial<ContextWire> | undefined): Focus | undefined {
+  const address = focusOfContext(body);
+  const access = body?.access === 'read' || body?.access === 'write' || body?.access === 'fetch' ? body.access : undefined;
+  return address === undefined ? undefined : { address, access };
 }
 
 /** Read through a call: the field changes across awaits, which control-flow narrowing cannot see. */
@@ -69,6 +93,12 @@ const pendingOf = (rec: SessionRecord): SessionRecord['pendingSelection'] => rec
 
 /** Statistics reach the views at most this often while running. */
 const STATISTICS_INTERVAL_MS = 500;
+/**
+ * How long a stop waits for its `vmem/stopped` event before asking instead. The adapter sends it
+ * together with `stopped` (the same synchronous call), so it comes within the millisecond; the
+ * wait matters only for an adapter that never sends it (then only at its first stop).
+ */
+const STOP_CONTEXT_WAIT_MS = 100;
 
 export class VmemSessions implements vscode.Disposable {
   private readonly stopEmitter = new vscode.EventEmitter<StopState>();
@@ -125,6 +155,11 @@ export class VmemSessions implements vscode.Disposable {
     return this.current()?.state;
   }
 
+  /** The active vmem session's guest runs (false while stopped, while a stop is being gathered, or without a session). */
+  get running(): boolean {
+    return this.current()?.ledger.phase === 'running';
+  }
+
   /** The active vmem session (the one the debug toolbar shows, else the latest vmem session). */
   get session(): vscode.DebugSession | undefined {
     return this.current()?.session;
@@ -140,6 +175,31 @@ export class VmemSessions implements vscode.Disposable {
     const rec = this.current();
     if (!rec) throw new VmemRequestError('no-session', 'no vmem debug session');
     return (await this.ask(rec, name, args)) as ViewRequests[K]['body'];
+  }
+
+  /**
+   * Like request(), but every caller asking the same request with the same arguments while the
+   * machine stays as it is (the same stop, no debugger write since) shares one answer: the views
+   * and panels that all read e.g. the vCPU's TLB at a stop send one request, not one each.
+   */
+  shared<K extends ViewRequestName>(name: K, args: ViewRequests[K]['args']): Promise<ViewRequests[K]['body']> {
+    const rec = this.current();
+    if (!rec) return Promise.reject(new VmemRequestError('no-session', 'no vmem debug session'));
+    if (rec.sharedEpoch !== rec.ledger.epoch) {
+      rec.shared.clear();
+      rec.sharedEpoch = rec.ledger.epoch;
+    }
+    const key = `${name} ${JSON.stringify(args)}`;
+    let p = rec.shared.get(key) as Promise<ViewRequests[K]['body']> | undefined;
+    if (!p) {
+      const asked: Promise<ViewRequests[K]['body']> = this.ask(rec, name, args) as Promise<ViewRequests[K]['body']>;
+      p = asked;
+      rec.shared.set(key, asked);
+      asked.catch(() => {
+        if (rec.shared.get(key) === asked) rec.shared.delete(key);
+      });
+    }
+    return p;
   }
 
   /** Evaluates in the selected frame (or the selected thread's top frame); rejects like request(). */
@@ -175,7 +235,7 @@ export class VmemSessions implements vscode.Disposable {
   private recordOf(session: vscode.DebugSession): SessionRecord {
     let rec = this.records.get(session.id);
     if (!rec) {
-      rec = { session, ledger: new StopLedger(), places: new Map() };
+      rec = { session, ledger: new StopLedger(), places: new Map(), shared: new Map(), sharedEpoch: 0 };
       this.records.set(session.id, rec);
       this.currentId = session.id;
     }
@@ -211,6 +271,9 @@ export class VmemSessions implements vscode.Disposable {
       case 'terminated':
         this.onEnded(session);
         break;
+      case 'vmem/stopped':
+        this.onStopContext(rec, m.body);
+        break;
       case 'vmem/statistics':
         rec.statistics = m.body as StatisticsWire;
         if (this.isCurrent(rec)) this.statisticsOut(rec.statistics);
@@ -225,10 +288,49 @@ export class VmemSessions implements vscode.Disposable {
 
   private onClientMessage(session: vscode.DebugSession, message: unknown): void {
     const m = message as { type?: unknown; command?: unknown };
-    if (m.type === 'request' && typeof m.command === 'string' && RESUMING_REQUESTS.has(m.command)) this.onResumed(this.recordOf(session));
+    if (m.type !== 'request' || typeof m.command !== 'string') return;
+    if (RESUMING_REQUESTS.has(m.command)) this.onResumed(this.recordOf(session));
+    // A register or memory write changes what the shared answers describe.
+    else if (MACHINE_WRITING_REQUESTS.has(m.command)) this.recordOf(session).shared.clear();
+  }
+
+  /** The adapter's `vmem/stopped` event: hands the stop being gathered its context. */
+  private onStopContext(rec: SessionRecord, body: unknown): void {
+    const c = stopContextOf(body);
+    if (!c) return;
+    rec.sendsStopContext = true;
+    const waiting = rec.awaitingContext;
+    if (!waiting) return;
+    rec.awaitingContext = undefined;
+    waiting.done(c.threadId === waiting.threadId ? c : undefined);
+  }
+
+  /** The stop's `vmem/stopped` event, or undefined when the adapter does not send it (in time). */
+  private stopContext(rec: SessionRecord, threadId: number): Promise<StopContextWire | undefined> {
+    rec.awaitingContext?.done(undefined);
+    rec.awaitingContext = undefined;
+    if (rec.sendsStopContext === false) return Promise.resolve(undefined);
+    return new Promise((ok) => {
+      const waiting = {
+        threadId,
+        done: (c: StopContextWire | undefined): void => {
+          clearTimeout(timer);
+          ok(c);
+        },
+      };
+      const timer = setTimeout(() => {
+        if (rec.awaitingContext !== waiting) return;
+        rec.awaitingContext = undefined;
+        rec.sendsStopContext ??= false;
+        ok(undefined);
+      }, STOP_CONTEXT_WAIT_MS);
+      rec.awaitingContext = waiting;
+    });
   }
 
   private onResumed(rec: SessionRecord): void {
+    rec.awaitingContext?.done(undefined);
+    rec.awaitingContext = undefined;
     if (!rec.ledger.resumed()) return;
     rec.state = undefined;
     rec.pendingSelection = undefined;
@@ -241,6 +343,9 @@ export class VmemSessions implements vscode.Disposable {
     const wasCurrent = this.isCurrent(rec);
     rec.ledger.ended();
     rec.state = undefined;
+    rec.awaitingContext?.done(undefined);
+    rec.awaitingContext = undefined;
+    rec.shared.clear();
     this.records.delete(session.id);
     if (this.currentId === session.id) this.currentId = [...this.records.keys()].pop();
     if (wasCurrent) {
@@ -260,23 +365,38 @@ export class VmemSessions implements vscode.Disposable {
     else this.resumeEmitter.fire();
   }
 
-  /** Gathers a stop's state: the threads' places, then the focus address; announces it if still current. */
+  /**
+   * Gathers a stop's state and announces it if still current: the stopped thread's place and
+   * focus address from the `vmem/stopped` event that follows `stopped`; from an adapter without
+   * it, the threads' places, then the focus address (two round trips).
+   */
   private async gatherStop(rec: SessionRecord, body: StoppedBody): Promise<void> {
     const epoch = rec.ledger.stopped();
     rec.state = undefined;
     rec.pendingSelection = undefined;
     const threadId = typeof body.threadId === 'number' ? body.threadId : 1;
     rec.stop = { ...body, threadId };
-    try {
-      rec.places = placesOfThreads(threadsOfResponse(await this.ask(rec, 'threads', {})));
-    } catch {
+    const told = await this.stopContext(rec, threadId);
+    if (!rec.ledger.isCurrent(epoch)) return;
+    let place: ThreadPlace;
+    let focus: Focus | undefined;
+    if (told) {
+      const known = rec.places.get(threadId);
+      place = known && known.vm === told.vm && known.vcpu === told.vcpu ? known : { threadId, vm: told.vm, vcpu: told.vcpu, name: `vm${told.vm}/vcpu${told.vcpu}`, vmName: `vm${told.vm}` };
+      rec.places.set(threadId, place);
+      focus = focusOfWire(told.context);
+      // The other threads' places (for a thread picked later), once per session, not waited for.
+      if (!rec.threadsRead) void this.readPlaces(rec);
+    } else {
+      await this.readPlaces(rec);
       if (!rec.ledger.isCurrent(epoch)) return;
-      rec.places = new Map();
+      place = this.placeOf(rec, threadId);
+      focus = undefined;
     }
-    // The user may have picked a thread while the threads were being read.
+    // The user may have picked a thread meanwhile.
     const picked = pendingOf(rec);
-    const place = this.placeOf(rec, picked?.threadId ?? threadId);
-    const focus = await this.focusOf(rec, place, epoch);
+    if (picked && picked.threadId !== place.threadId) place = this.placeOf(rec, picked.threadId);
+    if (!told || place.threadId !== threadId) focus = await this.focusOf(rec, place, epoch);
     if (!rec.ledger.isCurrent(epoch)) return;
     const latest = pendingOf(rec) ?? picked;
     const finalPlace = latest && latest.threadId !== place.threadId ? this.placeOf(rec, latest.threadId) : place;
@@ -290,6 +410,18 @@ export class VmemSessions implements vscode.Disposable {
     if (this.isCurrent(rec)) this.stopEmitter.fire(rec.state);
   }
 
+  /** Reads every thread's place (their names say which VM and vCPU each is). */
+  private async readPlaces(rec: SessionRecord): Promise<void> {
+    try {
+      const places = placesOfThreads(threadsOfResponse(await this.ask(rec, 'threads', {})));
+      if (places.size === 0) return;
+      rec.places = places;
+      rec.threadsRead = true;
+    } catch {
+      // The session moved on, or no answer: the places guessed from thread ids serve meanwhile.
+    }
+  }
+
   private placeOf(rec: SessionRecord, threadId: number): ThreadPlace {
     const p = rec.places.get(threadId);
     if (p) return p;
@@ -298,15 +430,13 @@ export class VmemSessions implements vscode.Disposable {
   }
 
   /** vmem/context's focus address; from an adapter without it, the stopping event's gva (on the stopped thread only). */
-  private async focusOf(rec: SessionRecord, place: ThreadPlace, epoch: number): Promise<{ address: string; access?: WalkAccess } | undefined> {
+  private async focusOf(rec: SessionRecord, place: ThreadPlace, epoch: number): Promise<Focus | undefined> {
     if (rec.hasContext !== false) {
       try {
         const args: ViewRequests['vmem/context']['args'] = { vm: place.vm, vcpu: place.vcpu };
         const body = (await this.ask(rec, 'vmem/context', args)) as ViewRequests['vmem/context']['body'] | undefined;
         rec.hasContext = true;
-        const address = focusOfContext(body);
-        const access = body?.access === 'read' || body?.access === 'write' || body?.access === 'fetch' ? body.access : undefined;
-        return address === undefined ? undefined : { address, access };
+        return focusOfWire(body);
       } catch (e) {
         if (!rec.ledger.isCurrent(epoch)) return undefined;
         if (e instanceof VmemRequestError && e.failure === 'adapter' && /unrecognized request/.test(e.message)) rec.hasContext = false;

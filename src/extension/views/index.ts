@@ -8,8 +8,16 @@ import { EventsProvider } from './events/eventsProvider';
 import { PageTablesProvider } from './pageTables/pageTablesProvider';
 import { entryGva } from './pageTables/ptModel';
 import type { PtNode } from './pageTables/ptModel';
+import type { TablesChecked } from './pageTables/pageTablesProvider';
+import type { TlbNode } from './tlb/tlbModel';
+import type { EventNode } from './events/eventsModel';
 import { VmemStatusBar } from './statusBar/vmemStatusBar';
+import { observedProvider } from './observedTree';
+import type { ChildrenAnswered } from './observedTree';
 import { TlbProvider } from './tlb/tlbProvider';
+
+export type { ChildrenAnswered } from './observedTree';
+export type { TablesChecked } from './pageTables/pageTablesProvider';
 
 export const VIEW_IDS = { pageTables: 'vmem.pageTables', tlb: 'vmem.tlb', events: 'vmem.events' } as const;
 /** True while a vmem debug session exists: the views' welcome texts show only without one. */
@@ -32,6 +40,12 @@ export interface VmemViews {
   events: EventsProvider;
   statusBar: VmemStatusBar;
   pageTablesView: vscode.TreeView<PtNode>;
+  tlbView: vscode.TreeView<TlbNode>;
+  eventsView: vscode.TreeView<EventNode>;
+  /** A view's getChildren call answered (children and their TreeItems): when a refresh is done. */
+  onDidAnswerChildren: vscode.Event<ChildrenAnswered>;
+  /** At a stop, the Page Tables view checked its open tables and redraws only the changed ones (which answers to expect). */
+  onDidCheckTables: vscode.Event<TablesChecked>;
 }
 
 export function registerViews(context: vscode.ExtensionContext, sessions: VmemSessions): VmemViews {
@@ -39,16 +53,17 @@ export function registerViews(context: vscode.ExtensionContext, sessions: VmemSe
   const tlb = new TlbProvider(sessions);
   const events = new EventsProvider(sessions);
   const statusBar = new VmemStatusBar(sessions);
-  const pageTablesView = vscode.window.createTreeView(VIEW_IDS.pageTables, { treeDataProvider: pageTables, showCollapseAll: true });
-  const tlbView = vscode.window.createTreeView(VIEW_IDS.tlb, { treeDataProvider: tlb, showCollapseAll: true });
-  const eventsView = vscode.window.createTreeView(VIEW_IDS.events, { treeDataProvider: events, showCollapseAll: true });
+  const answered = new vscode.EventEmitter<ChildrenAnswered>();
+  const pageTablesView = vscode.window.createTreeView(VIEW_IDS.pageTables, { treeDataProvider: observedProvider(VIEW_IDS.pageTables, pageTables.forView(), answered), showCollapseAll: true });
+  const tlbView = vscode.window.createTreeView(VIEW_IDS.tlb, { treeDataProvider: observedProvider(VIEW_IDS.tlb, tlb, answered), showCollapseAll: true });
+  const eventsView = vscode.window.createTreeView(VIEW_IDS.events, { treeDataProvider: observedProvider(VIEW_IDS.events, events, answered), showCollapseAll: true });
   pageTables.attach(pageTablesView);
   tlb.attach(tlbView);
   events.attach(eventsView);
   const setActive = (on: boolean): void => void vscode.commands.executeCommand('setContext', SESSION_ACTIVE_CONTEXT, on);
   const anyVmemSession = (): boolean => sessions.session !== undefined;
   context.subscriptions.push(
-    pageTables, tlb, events, statusBar, pageTablesView, tlbView, eventsView,
+    pageTables, tlb, events, statusBar, pageTablesView, tlbView, eventsView, answered,
     vscode.debug.onDidStartDebugSession((s) => {
       if (s.type === VMEM_DEBUG_TYPE) setActive(true);
     }),
@@ -71,5 +86,5 @@ export function registerViews(context: vscode.ExtensionContext, sessions: VmemSe
   );
   setActive(vscode.debug.activeDebugSession?.type === VMEM_DEBUG_TYPE);
   pageTables.setShowNotPresent(notPresentSetting());
-  return { pageTables, tlb, events, statusBar, pageTablesView };
+  return { pageTables, tlb, events, statusBar, pageTablesView, tlbView, eventsView, onDidAnswerChildren: answered.event, onDidCheckTables: pageTables.onDidCheckTables };
 }

@@ -10,7 +10,8 @@ import { MEMORY_SPEC, MemoryPanel } from './memoryPanel';
 import { TIMELINE_SPEC, TimelinePanel } from './timelinePanel';
 import { OVERCOMMIT_SPEC, OvercommitPanel } from './overcommitPanel';
 import { DUMP_SCHEME, MemoryDumpProvider } from './memoryDocument';
-import { MAX_RECREATIONS, panelOptions, recreateWhenStuck } from './panelHost';
+import { MAX_RECREATIONS, onDidPostPanelMessage, panelOptions, recreateWhenStuck } from './panelHost';
+import type { PanelMessagePosted } from './panelHost';
 
 interface Registry {
   context: vscode.ExtensionContext;
@@ -68,7 +69,12 @@ export function showMemoryOvercommit(): void {
   }
 }
 
-export function registerWebviews(context: vscode.ExtensionContext, sessions: VmemSessions): void {
+/** What the extension's API exposes of the panels (for the extension-host benchmark). */
+export interface VmemWebviews {
+  onDidPostMessage: vscode.Event<PanelMessagePosted>;
+}
+
+export function registerWebviews(context: vscode.ExtensionContext, sessions: VmemSessions): VmemWebviews {
   const r: Registry = { context, sessions };
   registry = r;
   const dumps = new MemoryDumpProvider(sessions);
@@ -91,6 +97,7 @@ export function registerWebviews(context: vscode.ExtensionContext, sessions: Vme
     ),
     { dispose: () => KINDS.forEach((kind) => r[kind]?.panel.dispose()) },
   );
+  return { onDidPostMessage: onDidPostPanelMessage };
 }
 
 type Kind = 'translation' | 'memory' | 'timeline' | 'overcommit';

@@ -118,6 +118,20 @@ export function createPanel(context: vscode.ExtensionContext, spec: PanelSpec, c
   return panel;
 }
 
+/** A message a panel's host posted to its webview (what the extension-host benchmark times). */
+export interface PanelMessagePosted {
+  /** The panel's view type, e.g. vmem.addressTranslation. */
+  viewType: string;
+  /** The message's `type` (e.g. translation, frameMap, events, phase). */
+  type: string | undefined;
+  /** Resolves when the workbench took the message: true if a live webview got it, false if dropped. */
+  delivered: Thenable<boolean>;
+}
+
+const postedEmitter = new vscode.EventEmitter<PanelMessagePosted>();
+/** Every message any panel host posts, as it is posted. */
+export const onDidPostPanelMessage = postedEmitter.event;
+
 /** Typed messages both ways; intents are untrusted JSON until `accept` checks them. */
 export class PanelChannel<HostMessage, Intent> implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
@@ -134,7 +148,8 @@ export class PanelChannel<HostMessage, Intent> implements vscode.Disposable {
 
   post(message: HostMessage): void {
     // A disposed or hidden-and-torn-down webview drops the message; `ready` asks again.
-    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+    const delivered = this.panel.webview.postMessage(message).then((ok) => ok, () => false);
+    postedEmitter.fire({ viewType: this.panel.viewType, type: (message as { type?: unknown }).type as string | undefined, delivered });
   }
 
   dispose(): void {

@@ -55,9 +55,10 @@ export class TimelinePanel implements vscode.Disposable {
         void this.poll(false);
       }),
       sessions.onDidResume(() => this.channel.post({ type: 'phase', phase: 'running' })),
-      // While running: only what a visible panel shows, at the statistics' pace (≤ 2/s).
+      // While running: only what a visible panel shows, at the statistics' pace (≤ 2/s). Not at
+      // a stop (its statistics event comes as the stop is gathered): onDidStop polls then.
       sessions.onDidReceiveStatistics(() => {
-        if (this.panel.visible && !this.sessions.state) void this.poll(false);
+        if (this.panel.visible && this.sessions.running) void this.poll(false);
       }),
       sessions.onDidEnd(() => this.channel.post(idlePhase(sessions))),
       panel.onDidDispose(() => {
@@ -87,12 +88,12 @@ export class TimelinePanel implements vscode.Disposable {
     else void openMemoryReference(this.sessions, i.reference, i.label);
   }
 
-  /** Records where the current stop is on its VM's instruction axis. */
+  /** Records where the current stop is on its VM's instruction axis (from the stop's statistics event, else asked). */
   private async markStop(): Promise<void> {
     const st = this.sessions.state;
     if (!st) return;
     try {
-      const stats = await this.sessions.request('vmem/statistics', {});
+      const stats = this.sessions.statistics ?? await this.sessions.shared('vmem/statistics', {});
       const icount = stats.vms.find((v) => v.vm === st.vm)?.instructions ?? stats.instructions;
       if (!this.stops.some((s) => s.stopCount === st.stopCount)) {
         this.stops.push({ stopCount: st.stopCount, vm: st.vm, icount, reason: st.reason, description: st.description });

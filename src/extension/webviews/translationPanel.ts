@@ -155,7 +155,8 @@ export class TranslationPanel implements vscode.Disposable {
     try {
       const [walk, tlb] = await Promise.all([
         this.sessions.request('vmem/walk', { vm: st.vm, vcpu: st.vcpu, gva, access: this.access, user: this.user }),
-        this.sessions.request('vmem/tlb', { vm: st.vm, vcpu: st.vcpu }).then((t) => t, () => undefined),
+        // Shared with the TLB view, which reads the same vCPU's TLB at the stop.
+        this.sessions.shared('vmem/tlb', { vm: st.vm, vcpu: st.vcpu }).then((t) => t, () => undefined),
       ]);
       if (!refresh.current()) return;
       let tlbTag: TlbTagWire | null = null;

@@ -55,17 +55,17 @@ export class HypervisorSwap {
    * Reclaims up to `pages` pages from VM `vmId`: victims are offered for sharing first, the
    * rest written to its swap file. Returns the pages reclaimed (shared or swapped).
    */
-  swapOut(vmId: number, pages: number): number {
+  swapOut(vmId: number, pages: number, spareRecent?: boolean): number {
     const p2m = this.p2mOf(vmId);
     if (!p2m || pages <= 0) return 0;
-    return this.swapOutOf(vmId, p2m, pages);
+    return this.swapOutOf(vmId, p2m, pages, spareRecent);
   }
 
-  /** swapOut for a p2m in hand. */
-  swapOutOf(vmId: number, p2m: P2m, pages: number): number {
+  /** swapOut for a p2m in hand (`spareRecent`: VictimSelector.choose). */
+  swapOutOf(vmId: number, p2m: P2m, pages: number, spareRecent?: boolean): number {
     let done = 0;
     let wrote = 0;
-    for (const ppn of this.selector.choose(p2m, pages)) {
+    for (const ppn of this.selector.choose(p2m, pages, spareRecent)) {
       if (this.options.offer?.(vmId, ppn)) {
         this.counters.sharedInstead++;
         done++;

@@ -13,6 +13,7 @@ import type { VictimPolicy } from './victims';
 import { SharingScanner } from './sharing/scanner';
 import { MachineSharingHost } from './sharing/machineSharingHost';
 import { p2mSamplingPort } from './policy/p2mSampling';
+import { DEFAULT_THRESHOLDS, type ReclaimThresholds } from './policy/reclaimState';
 import { defaultShares, policyTau, sharesPerPage, type MemPolicy } from './policy/shares';
 import type { BalloonDevice } from './balloon/balloonDevice';
 import type { OvercommitSnapshot, VmOvercommitSnapshot } from './overcommitSnapshot';
@@ -29,6 +30,8 @@ export interface MemSchedConfig {
   sharing: SharingRates;
   /** The swap datastore in pages, for admission control (default: unbounded — each VM's swap file grows as needed). */
   swapPages?: number;
+  /** Reclamation thresholds (% of machine memory, and the page floor minFreePages); unset fields keep ESX's defaults. */
+  thresholds?: Partial<ReclaimThresholds>;
 }
 
 /** A VM's allocation parameters (ESX: reservation, limit, shares). */
@@ -80,7 +83,7 @@ export class MachineOvercommit {
     this.scanner = sharing.enabled ? new SharingScanner(new MachineSharingHost(machine), { ...sharing, seed: seed ^ 0x5ca9 }) : null;
     const scanner = this.scanner;
     this.swap = new HypervisorSwap(machine, { victim: this.victim, seed, offer: scanner ? (vmId, ppn) => scanner.offer(vmId, ppn) : undefined });
-    const options: Partial<MemSchedOptions> = { seed, sharing };
+    const options: Partial<MemSchedOptions> = { seed, sharing, thresholds: { ...DEFAULT_THRESHOLDS, ...config.thresholds } };
     for (const k of ['policy', 'tau', 'balancePeriodS', 'samplePeriodS', 'samplePages'] as const) {
       if (config[k] !== undefined) (options as Record<string, unknown>)[k] = config[k];
     }
@@ -132,6 +135,8 @@ export class MachineOvercommit {
     const m: ManagedVm = { vm, name: vm.options.name, p2m, balloon, blocked: false, sched };
     const refused = this.scheduler.addVm(sched);
     if (refused) return refused;
+    // The scheduler's balloon targets are machine frames to free (balloonDevice.ts `accounting`).
+    if (balloon) balloon.accounting = 'frames';
     this.managed.set(parts.vmId, m);
     p2m.observer = this.observe(parts.vmId, p2m.observer);
     return null;
@@ -158,12 +163,16 @@ export class MachineOvercommit {
       if (requester > 0 && order[0].over <= 0) order.unshift(...order.splice(requester, 1));
       // A victim "shared instead" may free nothing (shared in place): go on until a frame is free.
       const frames = this.machine.memory.frames;
-      const cluster = emergencyCluster(frames.total, this.scheduler.states.thresholds.low);
-      for (const { m } of order) {
-        while (this.swap.swapOut(m.sched.vmId, cluster) > 0) {
-          if (frames.free > 0) {
-            this.emergencies++;
-            return true;
+      const cluster = emergencyCluster(frames.total, this.scheduler.states.effective(frames.total).low);
+      // Pages just touched (the ones the faulting instruction needs) go only when no VM has any
+      // other page to give: taking them first could make two pages evict each other forever.
+      for (const spareRecent of [true, false]) {
+        for (const { m } of order) {
+          while (this.swap.swapOut(m.sched.vmId, cluster, spareRecent) > 0) {
+            if (frames.free > 0) {
+              this.emergencies++;
+              return true;
+            }
           }
         }
       }
@@ -180,7 +189,7 @@ export class MachineOvercommit {
 
   snapshot(): OvercommitSnapshot {
     const s = this.scheduler;
-    const t = s.states.thresholds;
+    const t = s.states.effective(this.machine.memory.frames.total);
     const vms: VmOvercommitSnapshot[] = [...this.managed.values()].map((m) => this.vmSnapshot(m));
     return {
       seconds: this.machine.clock.seconds(),

@@ -17,9 +17,10 @@ import { seededRandom, streamSeed } from './seededRandom';
 
 /** A VM's balloon device as the scheduler drives it (sizes in pages). */
 export interface BalloonPort {
-  /** Balloon size the host asks for; the driver inflates or deflates toward it. */
+  /** Machine frames the balloon should have freed; the driver inflates or deflates toward it. */
   target: number;
-  /** Balloon size the driver reports. */
+  /** Machine frames the balloon has freed: its pages that had a frame of their own (a page the
+   *  guest never touched frees none, so it relieves nothing and counts nothing). */
   readonly actual: number;
   /** false when the balloon cannot reclaim at all (no driver, disabled, not loaded yet, popped
    *  and not re-armed, stalled). */
@@ -166,7 +167,8 @@ export class MemScheduler {
     this.options = { ...DEFAULT_MEMSCHED, ...options, sharing: { ...DEFAULT_MEMSCHED.sharing, ...options.sharing } };
     idleCost(this.options.tau); // rejects τ outside [0, 1) up front, with the stated reason
     if (!(this.options.balancePeriodS > 0 && this.options.samplePeriodS > 0)) throw new RangeError('balance and sample periods must be > 0');
-    this.states = new ReclaimStateMachine({ ...this.options.thresholds });
+    this.states = new ReclaimStateMachine({ ...DEFAULT_THRESHOLDS, ...this.options.thresholds });
+    this.states.effective(host.totalPages); // a page floor too large for this machine fails here
     this.history = new SchedHistory(this.options.historyCapacity);
     this.admission = new AdmissionControl(host.totalPages, host.swapPages);
   }
@@ -240,7 +242,7 @@ export class MemScheduler {
     if (level > levelAtBalance) return this.rebalance('pressure');
     // Still under the threshold that put us here: targets are stale (VMs kept growing), so
     // rebalance again — no more often than the balloon drivers poll (once a second).
-    if (state !== 'high' && now - this.lastBalance >= MIN_PRESSURE_INTERVAL_S && (100 * this.host.freePages()) / this.host.totalPages < entryThreshold(this.states.thresholds, state)) {
+    if (state !== 'high' && now - this.lastBalance >= MIN_PRESSURE_INTERVAL_S && (100 * this.host.freePages()) / this.host.totalPages < entryThreshold(this.states.effective(this.host.totalPages), state)) {
       return this.rebalance('pressure');
     }
     // Recovered since: remember it, so that falling back again counts as a new drop.

@@ -17,9 +17,16 @@ import { seededRandom, type RandomSource } from './seededRandom';
 export type VictimPolicy = 'random' | 'clock' | 'lru';
 export const VICTIM_POLICIES: readonly VictimPolicy[] = ['random', 'clock', 'lru'];
 
-/** A page the swapper may take: private, not the page being faulted in, and not refused (page table, hypervisor page, pinned, paravirtual). */
-export function swappable(p2m: P2m, ppn: number): boolean {
-  return p2m.stateOf(ppn) === 'private' && ppn !== p2m.lastTouched && p2m.whyNot(ppn, 'swap') === null;
+/**
+ * A page the swapper may take: private, not refused (page table, hypervisor page, pinned,
+ * paravirtual), never the page being faulted in, and — unless `spareRecent` is false — none of
+ * the pages touched just before it (p2m.recentlyTouched: the pages one instruction may need at
+ * once, which would otherwise evict each other forever on a machine with a frame to spare).
+ */
+export function swappable(p2m: P2m, ppn: number, spareRecent = true): boolean {
+  if (!p2m.isPrivate(ppn) || ppn === p2m.lastTouched) return false;
+  if (spareRecent && p2m.recentlyTouched(ppn)) return false;
+  return p2m.whyNot(ppn, 'swap') === null;
 }
 
 export class VictimSelector {
@@ -31,38 +38,102 @@ export class VictimSelector {
     this.random = seededRandom(seed);
   }
 
-  /** Up to `n` distinct swappable pages of the VM, in the order to swap them. */
-  choose(p2m: P2m, n: number): number[] {
+  /**
+   * Up to `n` distinct swappable pages of the VM, in the order to swap them. Pages touched just
+   * now are spared (`spareRecent` true) or not (false); by default they are spared while any
+   * other page of the VM can go, and a VM with nothing else left gives those too.
+   */
+  choose(p2m: P2m, n: number, spareRecent?: boolean): number[] {
     if (n <= 0) return [];
-    if (this.policy === 'clock') return this.clock(p2m, n);
-    const eligible: number[] = [];
-    for (let p = 0; p < p2m.pages; p++) if (swappable(p2m, p)) eligible.push(p);
-    if (this.policy === 'lru') {
-      p2m.trackMappingTimes();
-      // Stable: pages never mapped since tracking began (tick 0) go first, lowest ppn first.
-      return eligible.sort((a, b) => p2m.lastMapped(a) - p2m.lastMapped(b) || a - b).slice(0, n);
+    if (spareRecent !== undefined) return this.pick(p2m, n, spareRecent);
+    const picked = this.pick(p2m, n, true);
+    return picked.length > 0 ? picked : this.pick(p2m, n, false);
+  }
+
+  private pick(p2m: P2m, n: number, spareRecent: boolean): number[] {
+    if (this.policy === 'clock') return this.clock(p2m, n, spareRecent);
+    if (this.policy === 'lru') return this.lru(p2m, n, spareRecent);
+    return this.randomPages(p2m, n, spareRecent);
+  }
+
+  /**
+   * A partial Fisher–Yates shuffle of the p2m's private-page set, keeping the swappable pages:
+   * the first k kept are a uniform random k-subset of the swappable pages, in random order.
+   * The shuffle is virtual (the few displaced positions in a map), so it costs O(n + the refused
+   * pages drawn), not O(pages of the VM), and leaves the set as it was: the same seed on the
+   * same p2m chooses the same pages.
+   */
+  private randomPages(p2m: P2m, n: number, spareRecent: boolean): number[] {
+    const set = p2m.privatePages();
+    const moved = new Map<number, number>();
+    const out: number[] = [];
+    const size = set.size;
+    for (let i = 0; i < size && out.length < n; i++) {
+      const j = i + Math.floor(this.random() * (size - i));
+      const p = moved.get(j) ?? set.at(j);
+      moved.set(j, moved.get(i) ?? set.at(i));
+      if (swappable(p2m, p, spareRecent)) out.push(p);
     }
-    // A partial Fisher–Yates shuffle: the first k are a uniform random k-subset, in random order.
-    const k = Math.min(n, eligible.length);
-    for (let i = 0; i < k; i++) {
-      const j = i + Math.floor(this.random() * (eligible.length - i));
-      const t = eligible[i];
-      eligible[i] = eligible[j];
-      eligible[j] = t;
+    return out;
+  }
+
+  /**
+   * The n pages whose last mapping by the VMM is oldest (pages never mapped since tracking
+   * began, tick 0, first; ties by lowest ppn), in that order: a bounded max-heap over the
+   * private pages, O(private · log n) rather than sorting every page of the VM.
+   */
+  private lru(p2m: P2m, n: number, spareRecent: boolean): number[] {
+    p2m.trackMappingTimes();
+    const set = p2m.privatePages();
+    // Max-heap on (tick, ppn): the root is the newest of the n oldest kept so far.
+    const heap: number[] = [];
+    const newer = (a: number, b: number): boolean => {
+      const ta = p2m.lastMapped(a);
+      const tb = p2m.lastMapped(b);
+      return ta !== tb ? ta > tb : a > b;
+    };
+    const down = (i: number): void => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && newer(heap[l], heap[m])) m = l;
+        if (r < heap.length && newer(heap[r], heap[m])) m = r;
+        if (m === i) return;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    };
+    for (let i = 0; i < set.size; i++) {
+      const p = set.at(i);
+      if (heap.length === n && !newer(heap[0], p)) continue;
+      if (!swappable(p2m, p, spareRecent)) continue;
+      if (heap.length < n) {
+        heap.push(p);
+        for (let c = heap.length - 1; c > 0; ) {
+          const up = (c - 1) >> 1;
+          if (!newer(heap[c], heap[up])) break;
+          [heap[c], heap[up]] = [heap[up], heap[c]];
+          c = up;
+        }
+      } else {
+        heap[0] = p;
+        down(0);
+      }
     }
-    return eligible.slice(0, k);
+    return heap.sort((a, b) => p2m.lastMapped(a) - p2m.lastMapped(b) || a - b);
   }
 
   /** Second chance: a referenced page loses its bit and is passed over once. */
-  private clock(p2m: P2m, n: number): number[] {
+  private clock(p2m: P2m, n: number, spareRecent: boolean): number[] {
     const out: number[] = [];
     const pages = p2m.pages;
     let hand = this.hands.get(p2m) ?? 0;
     // Two sweeps find every eligible page: the first clears the bits it passes.
     for (let steps = 0; steps < 2 * pages && out.length < n; steps++) {
       const p = hand;
-      hand = (hand + 1) % pages;
-      if (!swappable(p2m, p)) continue;
+      hand = hand + 1 === pages ? 0 : hand + 1;
+      if (!swappable(p2m, p, spareRecent)) continue;
       if (p2m.referenced(p)) {
         p2m.clearReferenced(p);
         continue;

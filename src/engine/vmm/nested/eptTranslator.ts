@@ -50,6 +50,8 @@ export class EptTranslator implements TableMemory, SecondStage {
   /** Completed 2-D walks (TLB misses served) and their memory references, for statistics and benches. */
   walks = 0;
   walkReferences = 0;
+  /** An EPT violation the fast walk raised without throwing; the nested port takes it (NestedMmu.translate). */
+  pendingExit: EptExit | null = null;
 
   private pending: SecondStageWalk | undefined = undefined;
   private pendingEntry = -1;

@@ -9,6 +9,7 @@ import type { AccessCode, MmuPort } from '../../cpu/mmuPort';
 import type { HitReplay } from '../../cpu/hitReplay';
 import type { PhysicalMemory } from '../../memory/physicalMemory';
 import { Mmu } from '../../mmu/mmu';
+import { SECOND_STAGE_EXIT } from '../../mmu/tableMemory';
 import type { Tlb } from '../../mmu/tlb';
 import type { WalkOptions } from '../../mmu/walker';
 import type { SecondStageWalk, WalkAccess, WalkRecord } from '../../mmu/walkRecord';
@@ -49,12 +50,18 @@ export class NestedMmu extends Mmu implements MmuPort, HitReplay {
       t.linear = linear;
       t.access = ACCESS_NAMES[access];
       this.vmm.currentVcpu = this.index;
+      let exit: EptExit;
       try {
-        return super.translate(linear, access, user, ac);
+        const pa = super.translate(linear, access, user, ac);
+        if (pa !== SECOND_STAGE_EXIT) return pa;
+        // The fast 2-D walk's exit, handed over rather than thrown (the same exit, cheaper).
+        exit = t.pendingExit!;
+        t.pendingExit = null;
       } catch (e) {
         if (!(e instanceof EptExit)) throw e;
-        this.vmm.handleExit(e, this.index, attempt);
+        exit = e;
       }
+      this.vmm.handleExit(exit, this.index, attempt);
     }
   }
 

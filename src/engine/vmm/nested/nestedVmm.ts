@@ -67,8 +67,13 @@ const NO_RIGHTS: EptRights = { read: false, write: false, execute: false };
 /** What the VMM does for an access to a gpa beyond the VM's memory. */
 export const EMPTY_BUS_RESOLUTION = 'no memory at this gpa: reads return all ones, writes are dropped';
 
-/** A violation that keeps coming back after being "resolved" is a VMM bug: end the VM. */
-const MAX_RETRIES = 8;
+/**
+ * A violation that keeps coming back after being "resolved" is a VMM bug: end the VM. One access
+ * needs up to five gpas resolved (four guest tables and the page), and on an overcommitted
+ * machine each resolution may reclaim at once — a page of the same walk that was resident, picked
+ * at random, faults again on the retry — so the bound leaves room for that before calling it a bug.
+ */
+const MAX_RETRIES = 64;
 
 export class NestedVmm {
   readonly ept: Ept;
@@ -165,12 +170,14 @@ export class NestedVmm {
     const rights = this.protections.get(ppn);
     const leaf = this.ept.leaf(gpa);
     const write = e.context.access === 'write' || e.context.readModifyWrite;
+    // The resolution in words is for the event only: not built when nobody listens.
+    const say = this.ctx.bus.wants['ept-violation'];
     if (leaf === null && (rights === undefined || rights.read)) {
       // Never mapped, or its mapping was revoked (swapped, ballooned, shared, sampled): the p2m
       // resolves the touch, the EPT maps the result.
-      resolution = this.mapOnFirstTouch(gpa, write, rights);
+      resolution = this.mapOnFirstTouch(gpa, write, rights, say);
     } else if (leaf !== null && write && !(leaf.lo & EPT_W) && (rights?.write ?? true) && this.ctx.p2m.stateOf(ppn) === 'shared') {
-      resolution = this.breakCow(gpa, rights);
+      resolution = this.breakCow(gpa, rights, say);
     } else {
       this.stats.protectionViolations++;
       const v: ProtectionViolation = {
@@ -234,7 +241,7 @@ export class NestedVmm {
    * partly mapped, and can be backed by an aligned machine run. Adding a mapping needs no
    * INVEPT (nothing can be cached for a not-present entry).
    */
-  private mapOnFirstTouch(gpa: number, write = true, rights?: EptRights): string {
+  private mapOnFirstTouch(gpa: number, write: boolean, rights: EptRights | undefined, say: boolean): string {
     const p2m = this.ctx.p2m;
     for (let level = rights ? 1 : this.pageLevel(); level > 1; level--) {
       const span = levelSpan(level);
@@ -255,6 +262,7 @@ export class NestedVmm {
       this.ept.map(base, p2m.lookup(firstPpn) * PAGE_SIZE, level, RWX);
       this.stats.lazyMaps++;
       this.stats.largeMappings++;
+      if (!say) return '';
       return `mapped gpa 0x${base.toString(16)} with a ${span === 2 ** 21 ? '2 MiB' : '1 GiB'} EPT page (${note})`;
     }
     const ppn = Math.floor(gpa / PAGE_SIZE);
@@ -267,6 +275,7 @@ export class NestedVmm {
     this.ept.map(ppn * PAGE_SIZE, mpn * PAGE_SIZE, 1, shared ? { ...r, write: false } : r);
     this.stats.lazyMaps++;
     if (before === 'unbacked' || before === 'ballooned' || before === 'swapped') this.stats.lazyAllocations++;
+    if (!say) return '';
     const what = {
       unbacked: 'newly allocated',
       private: 'already backed',
@@ -281,12 +290,13 @@ export class NestedVmm {
    * A write to a shared page (mapped read-only): the p2m breaks the sharing — its mapper drops
    * the read-only leaf and INVEPTs — and the private copy is mapped writable.
    */
-  private breakCow(gpa: number, rights: EptRights | undefined): string {
+  private breakCow(gpa: number, rights: EptRights | undefined, say: boolean): string {
     const ppn = Math.floor(gpa / PAGE_SIZE);
     const old = this.ctx.p2m.lookup(ppn);
     const mpn = this.ctx.p2m.back(ppn, 'write');
     this.ept.map(ppn * PAGE_SIZE, mpn * PAGE_SIZE, 1, rights ?? RWX);
     this.stats.cowBreaks++;
+    if (!say) return '';
     return `copy-on-write: gpa page 0x${(ppn * PAGE_SIZE).toString(16)} shared frame 0x${old.toString(16)} → private frame 0x${mpn.toString(16)}, mapped writable`;
   }
 

@@ -20,7 +20,10 @@ export class EventsProvider extends SessionTree<EventNode> {
     super();
     this.disposables.push(
       sessions.onDidStop(() => this.poll()),
-      sessions.onDidReceiveStatistics(() => this.poll()),
+      // While running (a stop's own statistics event comes as the stop is gathered: onDidStop polls then).
+      sessions.onDidReceiveStatistics(() => {
+        if (this.sessions.running) this.poll();
+      }),
       sessions.onDidEnd(() => {
         this.store.clear();
         this.session = undefined;
@@ -57,7 +60,7 @@ export class EventsProvider extends SessionTree<EventNode> {
         this.describe();
       })
       .catch((e: unknown) => {
-        if (!isRoutineFailure(e) && this.view) this.view.message = `VMem: ${messageOf(e)}`;
+        if (!isRoutineFailure(e)) this.setMessage(`VMem: ${messageOf(e)}`);
       })
       .finally(() => {
         this.inFlight = false;
@@ -71,7 +74,7 @@ export class EventsProvider extends SessionTree<EventNode> {
   private describe(): void {
     if (!this.view) return;
     this.view.description = this.session ? `${this.store.total.toLocaleString('en-US')} logged · latest ${this.store.size.toLocaleString('en-US')} of ${this.store.capacity.toLocaleString('en-US')} kept` : undefined;
-    this.view.message = this.session && this.store.total === 0 ? 'No engine events yet.' : undefined;
+    this.setMessage(this.session && this.store.total === 0 ? 'No engine events yet.' : undefined);
   }
 
   private vmName(vm: number): string {

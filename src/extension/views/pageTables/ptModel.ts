@@ -132,6 +132,17 @@ export function entryNodes(parent: RootNode | EntryNode, table: TableRef, payloa
   return out;
 }
 
+/**
+ * Do the rows a view holds say exactly what `rows` say — labels, descriptions, icons and changed
+ * marks, and what the tooltips and children are made of (values, entry addresses, child tables)?
+ * Then a table need not be redrawn at this stop.
+ */
+export function sameRows(held: readonly PtNode[] | undefined, rows: readonly PtNode[]): boolean {
+  if (!held || held.length !== rows.length) return false;
+  const sig = (n: PtNode): string => JSON.stringify([rowOf(n, false), n.type === 'entry' ? [n.entry.value, n.entry.entryAddress, n.levelName, n.child ? [tableKey(n.child), n.child.base, n.child.paging] : null] : null]);
+  return held.every((h, i) => sig(h) === sig(rows[i]));
+}
+
 /** The values of a table's present entries, as the next stop compares them. */
 export function presentValues(payload: TablePayloadWire): Map<number, string> {
   return new Map(payload.entries.filter((e) => e.present).map((e) => [e.index, e.value]));
@@ -141,7 +152,12 @@ export function presentValues(payload: TablePayloadWire): Map<number, string> {
 const spaceOf = (t: TableRef): string => (t.kind === 'guest' ? t.space : 'mpa');
 const targetSpace = spaceOf;
 
-export function rowOf(node: PtNode): Row {
+/**
+ * The row of a node. `withTooltip` false leaves an entry's tooltip out (the provider resolves it
+ * on hover, entryTooltip(): the bit tables are two thirds of a table's rows and are read one at a
+ * time, if ever).
+ */
+export function rowOf(node: PtNode, withTooltip = true): Row {
   switch (node.type) {
     case 'vm':
       return {
@@ -166,13 +182,13 @@ export function rowOf(node: PtNode): Row {
       };
     }
     case 'entry':
-      return entryRow(node);
+      return entryRow(node, withTooltip);
     case 'notice':
       return { id: node.id, label: node.message, icon: { id: node.error ? 'error' : 'info' }, collapsible: 'none', contextValue: 'vmemNotice' };
   }
 }
 
-function entryRow(node: EntryNode): Row {
+function entryRow(node: EntryNode, withTooltip: boolean): Row {
   const e = node.entry;
   const t = node.table;
   const linear = t.kind !== 'ept';
@@ -184,6 +200,24 @@ function entryRow(node: EntryNode): Row {
   else if (e.leaf) target = `→ ${hex(e.target)} (${sizeText(span)} page)`;
   else target = `→ ${hex(e.target)}`;
   const flags = e.present ? ` · ${e.flags}` : '';
+  return {
+    id: node.id,
+    label: `[${e.index}] ${range}`,
+    description: `${target}${flags}${node.changed ? CHANGED_SUFFIX : ''}`,
+    tooltip: withTooltip ? entryTooltip(node) : undefined,
+    icon: node.changed ? { id: e.leaf ? 'file-binary' : 'symbol-array', color: CHANGED_COLOR } : { id: !e.present ? 'circle-slash' : e.leaf ? 'file-binary' : 'symbol-array' },
+    collapsible: node.child ? 'collapsed' : 'none',
+    contextValue: linear ? 'vmemEntry.linear' : 'vmemEntry.ept',
+  };
+}
+
+/** An entry's tooltip: what it maps and where, then its bits decoded (Markdown). */
+export function entryTooltip(node: EntryNode): string {
+  const e = node.entry;
+  const t = node.table;
+  const linear = t.kind !== 'ept';
+  const range = rangeText(e.maps.from, e.maps.to, linear ? t.paging : undefined);
+  const span = e.maps.to - e.maps.from;
   const bits = decodeEntry(e.value, { kind: t.kind, level: t.level, leaf: e.leaf, present: e.present, paging: t.paging });
   const head = [
     `**${escapeMarkdown(node.levelName)}[${e.index}]** = \`${e.value}\`${node.changed ? ' — *changed since the last stop*' : ''}`,
@@ -191,16 +225,7 @@ function entryRow(node: EntryNode): Row {
     e.present && e.target !== null ? `${e.leaf ? 'page' : 'next table'} at ${targetSpace(t)} ${hex(e.target)}` : 'not present',
   ].join('  \n');
   const table = ['| bits | field | value | meaning |', '|---|---|---|---|', ...bits.map((b) => `| ${b.bits} | ${b.name} | ${b.value} | ${escapeMarkdown(b.meaning)} |`)].join('\n');
-  const tooltip = `${head}\n\n${table}`;
-  return {
-    id: node.id,
-    label: `[${e.index}] ${range}`,
-    description: `${target}${flags}${node.changed ? CHANGED_SUFFIX : ''}`,
-    tooltip,
-    icon: node.changed ? { id: e.leaf ? 'file-binary' : 'symbol-array', color: CHANGED_COLOR } : { id: !e.present ? 'circle-slash' : e.leaf ? 'file-binary' : 'symbol-array' },
-    collapsible: node.child ? 'collapsed' : 'none',
-    contextValue: linear ? 'vmemEntry.linear' : 'vmemEntry.ept',
-  };
+  return `${head}\n\n${table}`;
 }
 
 /** The address "Show Address Translation" opens for an entry: the first gva it maps (canonical). */

@@ -58,7 +58,9 @@ export class VmemStatusBar implements vscode.Disposable {
   /** The guest paging mode of the selected vCPU: its guest root's format, or none when paging is off. */
   private async readPaging(s: StopState): Promise<void> {
     try {
-      const [roots, stats] = await Promise.all([this.sessions.request('vmem/tableRoots', {}), this.sessions.request('vmem/statistics', {})]);
+      // Shared with the Page Tables view; the statistics as the stop's vmem/statistics event gave them, else asked.
+      const told = this.sessions.statistics;
+      const [roots, stats] = await Promise.all([this.sessions.shared('vmem/tableRoots', {}), told ? Promise.resolve(told) : this.sessions.shared('vmem/statistics', {})]);
       const now = this.sessions.state;
       if (!now || now.stopCount !== s.stopCount || now.vm !== s.vm || now.vcpu !== s.vcpu) return;
       this.paging = roots.find((r) => r.kind === 'guest' && r.vm === s.vm && r.vcpu === s.vcpu)?.paging ?? 'none';

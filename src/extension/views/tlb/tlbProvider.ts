@@ -1,5 +1,7 @@
-// The TLB view: the selected vCPU's entries (`vmem/tlb`), read once per stop or selection while
-// the view is visible; the counters in the view's description.
+// The TLB view: the selected vCPU's entries (`vmem/tlb`, one request shared with the Address
+// Translation panel), read once per stop or selection while the view is visible — asked as the
+// redraw starts, not when the workbench gets to ask for the rows; the counters in the view's
+// description.
 import * as vscode from 'vscode';
 import type { TlbWire } from '../../../debugAdapter/viewsProtocol';
 import type { StopState, VmemSessions } from '../../session';
@@ -32,12 +34,13 @@ export class TlbProvider extends SessionTree<TlbNode> {
       }),
       sessions.onDidResume(() => {
         this.running = true;
-        this.describe();
+        this.stillRunning(() => this.describe());
       }),
       sessions.onDidEnd(() => {
         this.state = undefined;
         this.snapshot = undefined;
         this.running = false;
+        this.stillRunning();
         this.history.clear();
         this.refresh();
       }),
@@ -49,7 +52,13 @@ export class TlbProvider extends SessionTree<TlbNode> {
     this.state = s;
     this.snapshot = undefined;
     this.running = false;
+    this.stillRunning();
     this.refresh();
+  }
+
+  /** The redraw will ask for the rows: ask the adapter now. */
+  protected override willRedraw(): void {
+    if (this.state && !this.running) this.load(this.state).tlb.catch(() => undefined);
   }
 
   protected override refresh(): boolean {
@@ -64,17 +73,17 @@ export class TlbProvider extends SessionTree<TlbNode> {
     const s = this.state;
     if (!s) {
       this.view.description = undefined;
-      this.view.message = undefined;
+      this.setMessage(undefined);
       return;
     }
     if (tlb) this.view.description = `vm${s.vm}/vcpu${s.vcpu} · ${countersText(tlb)}`;
-    this.view.message = this.running ? 'The guest is running: the entries shown are from the last stop.'
-      : tlb && tlb.entries.length === 0 ? (tlb.capacity === undefined ? `vm${s.vm}/vcpu${s.vcpu} has no hardware TLB to show (native paging off or no MMU).` : 'The TLB is empty.') : undefined;
+    this.setMessage(this.running ? 'The guest is running: the entries shown are from the last stop.'
+      : tlb && tlb.entries.length === 0 ? (tlb.capacity === undefined ? `vm${s.vm}/vcpu${s.vcpu} has no hardware TLB to show (native paging off or no MMU).` : 'The TLB is empty.') : undefined);
   }
 
   private load(s: StopState): Snapshot {
     if (this.snapshot && this.snapshot.state === s) return this.snapshot;
-    const tlb = this.sessions.request('vmem/tlb', { vm: s.vm, vcpu: s.vcpu }).then((t) => {
+    const tlb = this.sessions.shared('vmem/tlb', { vm: s.vm, vcpu: s.vcpu }).then((t) => {
       const key = `${s.vm}/${s.vcpu}`;
       const previous = this.history.previous(key, s.stopCount);
       this.history.record(key, s.stopCount, new Set(t.entries.map(entryKey)));
@@ -102,7 +111,7 @@ export class TlbProvider extends SessionTree<TlbNode> {
       if (!node) return groups;
       return tlbRows(node, previous);
     } catch (e) {
-      if (!isRoutineFailure(e) && this.view) this.view.message = `VMem: ${messageOf(e)}`;
+      if (!isRoutineFailure(e)) this.setMessage(`VMem: ${messageOf(e)}`);
       return [];
     }
   }

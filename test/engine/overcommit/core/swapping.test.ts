@@ -63,14 +63,22 @@ describe('overcommit core: victims', () => {
     assert.notDeepEqual(a, c);
     assert.equal(new Set(a).size, 10);
     assert.ok(a.every((x) => x < 40 && x !== 3));
-    // Every private page but the guest page table and the page touched last (being mapped).
+    // Every private page but the guest page table and the 8 touched last (32..39: one
+    // instruction's pages); when nothing else is left, all but the page being mapped (39).
     assert.equal(p.lastTouched, 39);
-    assert.equal(new VictimSelector('random', 1).choose(p, 100).length, 38);
-    assert.ok(!new VictimSelector('random', 1).choose(p, 100).includes(39));
+    assert.ok(p.recentlyTouched(32) && p.recentlyTouched(39) && !p.recentlyTouched(31));
+    const spared = new VictimSelector('random', 1).choose(p, 100);
+    assert.deepEqual([...spared].sort((x, y) => x - y), Array.from({ length: 32 }, (_, i) => i).filter((i) => i !== 3));
+    const all = new VictimSelector('random', 1).choose(p, 100, false);
+    assert.equal(all.length, 38);
+    assert.ok(!all.includes(39) && !all.includes(3));
+    const onlyRecent = p2mWith(8);
+    assert.deepEqual(new VictimSelector('random', 1).choose(onlyRecent, 100).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6], 'a VM with only recent pages gives them, never the last');
   });
 
   it('clock: a page mapped since the hand passed gets a second chance', () => {
-    const p = p2mWith(8);
+    // 16 pages: the last 8 touched are spared while these 8 can go.
+    const p = p2mWith(16);
     const sel = new VictimSelector('clock');
     // Every page was just mapped (referenced): the first sweep clears, the second picks.
     assert.deepEqual(sel.choose(p, 2), [0, 1]);

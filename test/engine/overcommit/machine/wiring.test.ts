@@ -68,6 +68,20 @@ describe('memory scheduler on the machine', function () {
     for (const { vm } of vms) assert.ok(vm.vcpus.every((c) => c.stopKind !== 'error'), vm.vcpus.map((c) => c.stopReason).join('; '));
   });
 
+  it('a VM the machine cannot back even after reclaiming is stopped with the reason; the machine runs on', () => {
+    // No scheduler (memsched false: nothing reclaims) on a machine too small for three VMs.
+    const input: MachineInput = {
+      memoryBytes: 40 * PAGE, quantum: 5_000, maxSteps: 10_000_000, memsched: false,
+      vms: ['a', 'b', 'c'].map((name) => ({ name, mode: 'shadow' as const, program: assembleExample('demand-paging.s'), memoryBytes: 12 * 2 ** 20 })),
+    };
+    const { machine, vms } = startMachine(input);
+    assert.doesNotThrow(() => runToEnd(machine));
+    const failed = vms.filter(({ vm }) => vm.vcpus.some((c) => c.stopKind === 'error'));
+    assert.ok(failed.length > 0, 'some VM could not be backed');
+    for (const { vm } of failed) assert.match(vm.vcpus[0].stopReason, /^machine memory exhausted .* VM \d+: nothing left to reclaim on a machine of 40 frames$/);
+    assert.ok(machine.stopped, 'every VM ended');
+  });
+
   it('a blocked VM yields to the others and runs when it is alone', () => {
     const { machine, vms } = machineOf(assembleExample('balloon.s', { SPIN: 200_000n }), 4096, {}, 2);
     const [a, b] = vms.map((v) => v.vm);

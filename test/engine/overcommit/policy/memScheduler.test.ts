@@ -301,3 +301,39 @@ describe('policy/schedHistory — bounded, whole-run history', () => {
     assert.throws(() => new SchedHistory(1), RangeError);
   });
 });
+
+describe('memScheduler — thresholds with a page floor (memsched.thresholds.minFreePages)', () => {
+  // One VM with a working balloon on a 256-page machine. With the floor of 32 pages the states
+  // are entered below 21.3 / 10.7 / 5.3 free pages and targets aim at 41 free; without it below
+  // 10.2 / 5.1 / 2.6 and at 20.
+  const table: [number, number, string, number, number, number][] = [
+    // floor, allocated, state, budget, balloon target, swapped now
+    [32, 230, 'high', 215, 0, 0],
+    [32, 236, 'soft', 215, 21, 0],
+    [32, 246, 'hard', 215, 31, 31],
+    [32, 252, 'low', 215, 37, 37],
+    [0, 236, 'high', 236, 0, 0],
+    [0, 246, 'soft', 236, 10, 0],
+    [0, 252, 'hard', 236, 16, 16],
+  ];
+  for (const [floor, allocated, state, budget, balloonTarget, swapped] of table) {
+    it(`floor ${floor}, ${256 - allocated} pages free → ${state}: budget ${budget}, balloon ${balloonTarget}, swap ${swapped}`, () => {
+      const h = new StaticHost(256);
+      const b = new StaticBalloon();
+      const vm = new StaticVm(1, allocated, b, 256);
+      h.vms.push(vm);
+      const s = new MemScheduler(h, h.clock, h.swap, null, { policy: 'shares', thresholds: { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: floor } });
+      assert.equal(s.addVm(vm), null);
+      const rep = s.rebalance();
+      assert.equal(rep.state, state);
+      assert.equal(rep.budgetPages, budget);
+      assert.equal(b.target, balloonTarget);
+      assert.equal(h.swaps.reduce((n, x) => n + x.pages, 0), swapped);
+    });
+  }
+
+  it('a floor too large for the host fails when the scheduler is made', () => {
+    const h = new StaticHost(256);
+    assert.throws(() => new MemScheduler(h, h.clock, h.swap, null, { thresholds: { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: 250 } }), /too large for a machine of 256 pages/);
+  });
+});

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import {
   DEFAULT_THRESHOLDS,
+  effectiveThresholds,
   entryThreshold,
   exitThreshold,
   nextReclaimState,
@@ -42,7 +43,7 @@ describe('policy/reclaimState — transitions', () => {
   }
 
   it('the thresholds are the reference defaults and the exit levels include the 25 % margin', () => {
-    assert.deepEqual({ ...DEFAULT_THRESHOLDS }, { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25 });
+    assert.deepEqual({ ...DEFAULT_THRESHOLDS }, { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: 0 });
     assert.deepEqual(RECLAIM_STATES.map((s) => exitThreshold(DEFAULT_THRESHOLDS, s)), [Number.POSITIVE_INFINITY, 7.5, 5, 2.5]);
     assert.deepEqual(RECLAIM_STATES.map((s) => entryThreshold(DEFAULT_THRESHOLDS, s)), [Number.POSITIVE_INFINITY, 4, 2, 1]);
   });
@@ -56,10 +57,12 @@ describe('policy/reclaimState — transitions', () => {
 
   it('invalid thresholds are rejected', () => {
     for (const t of [
-      { high: 4, soft: 6, hard: 2, low: 1, upMargin: 0.25 },
-      { high: 6, soft: 4, hard: 2, low: 0, upMargin: 0.25 },
-      { high: 6, soft: 4, hard: 2, low: 1, upMargin: -1 },
-      { high: 90, soft: 4, hard: 2, low: 1, upMargin: 0.25 },
+      { high: 4, soft: 6, hard: 2, low: 1, upMargin: 0.25, minFreePages: 0 },
+      { high: 6, soft: 4, hard: 2, low: 0, upMargin: 0.25, minFreePages: 0 },
+      { high: 6, soft: 4, hard: 2, low: 1, upMargin: -1, minFreePages: 0 },
+      { high: 90, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: 0 },
+      { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: -1 },
+      { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: 2.5 },
     ]) assert.throws(() => validateThresholds(t), RangeError, JSON.stringify(t));
   });
 });
@@ -153,5 +156,67 @@ describe('policy/reclaimState — generated free-memory sequences', () => {
       assert.ok((100 * target) / total > 7.5, `${total}: target ${target}`);
       assert.equal(sm.update(target, total), 'high');
     }
+  });
+});
+
+describe('policy/reclaimState — a page floor on the thresholds (vSphere minFree)', () => {
+  const floor = (minFreePages: number) => ({ ...DEFAULT_THRESHOLDS, minFreePages });
+  // [machine pages, floor, high, soft, hard, low (all in pages), why]
+  const table: [number, number, number, number, number, number, string][] = [
+    [256, 0, 15.36, 10.24, 5.12, 2.56, 'no floor: the paper\'s 6/4/2/1 %'],
+    [256, 32, 32, 21.33, 10.67, 5.33, '6 % is 15 pages: the floor raises high to 32, the others keep their ratios'],
+    [256, 15, 15.36, 10.24, 5.12, 2.56, 'a floor below 6 % changes nothing'],
+    [1000, 60, 60, 40, 20, 10, 'exactly at 6 %: unchanged'],
+    [1000, 120, 120, 80, 40, 20, 'twice 6 %'],
+    [262144, 1024, 15728.64, 10485.76, 5242.88, 2621.44, 'a large machine: the percentages win'],
+  ];
+  for (const [total, min, high, soft, hard, low, why] of table) {
+    it(`${total} pages, floor ${min}: high ${high}, soft ${soft}, hard ${hard}, low ${low} pages (${why})`, () => {
+      const e = effectiveThresholds(floor(min), total);
+      const pages = [e.high, e.soft, e.hard, e.low].map((pct) => Math.round(((pct * total) / 100) * 100) / 100);
+      assert.deepEqual(pages, [high, soft, hard, low]);
+      assert.equal(e.upMargin, DEFAULT_THRESHOLDS.upMargin);
+    });
+  }
+
+  it('the state machine applies the floor: on 256 pages with a floor of 32, 21 free pages enters soft (at 6 % it would take 10)', () => {
+    const t: [number, ReclaimState, ReclaimState][] = [
+      // free pages, from, to
+      [22, 'high', 'high'],
+      [21, 'high', 'soft'],
+      [11, 'soft', 'soft'],
+      [10, 'soft', 'hard'],
+      [5, 'hard', 'low'],
+      [27, 'low', 'soft'], // > 2 · 1.25 · 32/6 % = 13.3 pages leaves low; > 26.7 leaves hard
+      [40, 'soft', 'soft'], // the exit from soft is 32 · 1.25 = 40 pages: not exceeded
+      [41, 'soft', 'high'],
+    ];
+    const sm = new ReclaimStateMachine(floor(32));
+    for (const [free, from, to] of t) {
+      assert.equal(sm.state, from, `before ${free}`);
+      assert.equal(sm.update(free, 256), to, `${free} free from ${from}`);
+    }
+    assert.equal(sm.targetFreePages(256), 41, 'targets aim just above the exit from soft, 40 pages');
+    assert.equal(new ReclaimStateMachine().targetFreePages(256), 20, 'without the floor: 7.5 % of 256 = 19.2');
+  });
+
+  it('generated: the floor never lowers a threshold, keeps the order and the ratios, and reaches minFreePages', () => {
+    const r = rng(7);
+    for (let i = 0; i < 300; i++) {
+      const total = 16 + r.int(100_000);
+      const min = r.int(Math.floor(total / 10) + 1);
+      const e = effectiveThresholds(floor(min), total);
+      assert.ok(e.high >= DEFAULT_THRESHOLDS.high && e.soft >= DEFAULT_THRESHOLDS.soft && e.hard >= DEFAULT_THRESHOLDS.hard && e.low >= DEFAULT_THRESHOLDS.low);
+      assert.ok(e.high > e.soft && e.soft > e.hard && e.hard > e.low);
+      assert.ok(Math.abs(e.soft / e.high - 4 / 6) < 1e-9 && Math.abs(e.low / e.high - 1 / 6) < 1e-9);
+      assert.ok((e.high * total) / 100 >= min - 1e-9, `${total} pages, floor ${min}: high ${(e.high * total) / 100} pages`);
+    }
+  });
+
+  it('a floor that leaves no room above high is rejected, naming the machine', () => {
+    assert.throws(() => effectiveThresholds(floor(210), 256), /minFreePages 210 is too large for a machine of 256 pages/);
+    assert.doesNotThrow(() => effectiveThresholds(floor(200), 256)); // 200 · 1.25 = 250 < 256
+    assert.throws(() => validateThresholds(floor(-1)), RangeError);
+    assert.throws(() => validateThresholds(floor(1.5)), RangeError);
   });
 });

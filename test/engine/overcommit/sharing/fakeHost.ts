@@ -3,7 +3,9 @@
 // copy-on-write break, so the tests can check the table follows the machine.
 import { EventBus } from '../../../../src/engine/events';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
+import type { FrameWords } from '../../../../src/engine/memory/frame';
 import type { ScanHost, ScanVm } from '../../../../src/engine/memory/overcommit/sharing/scanner';
+import { pageWords } from '../../../../src/engine/memory/overcommit/sharing/pageHash';
 import { seededU32 } from '../../../../src/engine/memory/overcommit/seededRandom';
 
 export type FakeState = 'unbacked' | 'private' | 'shared' | 'ballooned' | 'swapped' | 'guest-pt';
@@ -91,14 +93,21 @@ export class FakeHost implements ScanHost {
     return this.vmList;
   }
 
-  eligiblePage(vmId: number, ppn: number): Uint8Array | null {
+  eligiblePage(vmId: number, ppn: number, out: FrameWords): boolean {
     this.calls.eligible++;
     const pages = this.pagesOf.get(vmId);
-    if (!pages || ppn < 0 || ppn >= pages.length) return null;
+    if (!pages || ppn < 0 || ppn >= pages.length) return false;
     const p = pages[ppn];
-    return p.state === 'private' ? p.bytes : null;
+    if (p.state !== 'private' || !p.bytes) return false;
+    pointAt(p.bytes, out);
+    return true;
   }
 
+  frameWords(mpn: number, out: FrameWords): void {
+    pointAt(this.frameBytes(mpn), out);
+  }
+
+  /** Shared frame mpn's bytes (tests write into them behind the table's back). */
   frameBytes(mpn: number): Uint8Array {
     return this.frames.get(mpn)!.bytes;
   }
@@ -147,6 +156,13 @@ export class FakeHost implements ScanHost {
     if (f.refs === 0) this.frames.delete(mpn);
     return f.refs;
   }
+}
+
+/** Points `out` at a page's bytes as words (a view on the same buffer: later writes show). */
+function pointAt(bytes: Uint8Array, out: FrameWords): void {
+  const w = pageWords(bytes);
+  out.words = w.words;
+  out.at = w.at;
 }
 
 /** A page filled from a seed by the engine's seeded generator (distinct seeds: distinct pages). */

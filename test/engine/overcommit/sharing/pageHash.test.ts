@@ -3,7 +3,7 @@
 // bit moves about half of the 64 output bits.
 import { strict as assert } from 'node:assert';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
-import { ZERO_PAGE_HASH, hashEquals, hashHex, hashPage, isZeroPage, samePage } from '../../../../src/engine/memory/overcommit/sharing/pageHash';
+import { ZERO_PAGE_HASH, ZERO_PAGE_WORDS, hashEquals, hashHex, hashPage, hashWords, isZeroPage, isZeroWords, pageWords, samePage, sameWords } from '../../../../src/engine/memory/overcommit/sharing/pageHash';
 import type { Hash64 } from '../../../../src/engine/memory/overcommit/sharing/pageHash';
 import { pageFrom } from './fakeHost';
 
@@ -149,5 +149,40 @@ describe('sharing: page hash', () => {
 
   it('rejects buffers that are not one page', () => {
     assert.throws(() => h(new Uint8Array(100)), RangeError);
+    assert.throws(() => hashWords(new Int32Array(2048), 1025, { hi: 0, lo: 0 }), RangeError);
+    assert.throws(() => hashWords(new Int32Array(2048), -1, { hi: 0, lo: 0 }), RangeError);
+  });
+
+  it('pages as words inside a slab (frames of physical memory): hash, zero test and compare at any page offset', () => {
+    const slots = 9;
+    const slab = new Int32Array(slots * 1024);
+    const pages = Array.from({ length: slots }, (_, i) => (i % 3 === 0 ? new Uint8Array(PAGE_SIZE) : pageFrom(300 + (i % 4))));
+    pages.forEach((p, i) => slab.set(pageWords(p).words, i * 1024));
+    for (let i = 0; i < slots; i++) {
+      assert.ok(hashEquals(hashWords(slab, i * 1024, { hi: 0, lo: 0 }), h(pages[i])), `slot ${i}`);
+      assert.equal(isZeroWords(slab, i * 1024), isZeroPage(pages[i]), `slot ${i}`);
+      for (let j = 0; j < slots; j++) assert.equal(sameWords(slab, i * 1024, slab, j * 1024), samePage(pages[i], pages[j]), `slots ${i}, ${j}`);
+    }
+    // The last word of a page decides too (the compare and the zero test run to the end).
+    slab[3 * 1024 + 1023] = 1;
+    assert.ok(!isZeroWords(slab, 3 * 1024));
+    assert.ok(!sameWords(slab, 0, slab, 3 * 1024));
+    // The shared zero words: zero without a scan, and equal to any page of zeros.
+    assert.ok(isZeroWords(ZERO_PAGE_WORDS, 0));
+    assert.ok(sameWords(ZERO_PAGE_WORDS, 0, slab, 0));
+    assert.ok(hashEquals(hashWords(ZERO_PAGE_WORDS, 0, { hi: 0, lo: 0 }), ZERO_PAGE_HASH));
+  });
+
+  it('every lane and every round reaches the output: one word changed anywhere moves the hash', () => {
+    const base = pageFrom(8);
+    const want = h(base);
+    const seen = new Set<string>([key(want)]);
+    for (let w = 0; w < 1024; w++) {
+      const p = base.slice();
+      new DataView(p.buffer).setUint32(w * 4, new DataView(p.buffer).getUint32(w * 4, true) + 1, true);
+      const k = key(h(p));
+      assert.ok(!seen.has(k), `word ${w}`);
+      seen.add(k);
+    }
   });
 });

@@ -42,6 +42,51 @@ describe('sharing: scan order', () => {
     });
   }
 
+  for (const n of [64, 100, 4096, 5000]) {
+    it(`takes ${n} pages block by block: every 64-page block's pages in a row, shuffled, the blocks in a random order`, () => {
+      const o = new ScanOrder(n, seededRandom(n + 1));
+      const draws = Array.from({ length: n }, () => o.next());
+      const blocks: number[] = [];
+      for (const p of draws) if (blocks[blocks.length - 1] !== p >> 6) blocks.push(p >> 6);
+      assert.equal(blocks.length, Math.ceil(n / 64), 'each block visited in one run');
+      assert.equal(new Set(blocks).size, blocks.length);
+      if (blocks.length > 8) assert.notDeepEqual(blocks, [...blocks].sort((a, b) => a - b), 'blocks in a random order');
+      // Within a full block consecutive draws are never neighbours (a partial last block skips pages, so may).
+      const full = n - (n % 64);
+      for (let i = 1; i < draws.length; i++) {
+        if (draws[i] >> 6 === draws[i - 1] >> 6 && draws[i] < full) assert.notEqual(draws[i], draws[i - 1] + 1, 'never the next page');
+      }
+    });
+  }
+
+  it('nextWhere draws as next() does and returns the first page passing the test, -1 at a pass end or when out of draws', () => {
+    for (const n of [1, 7, 64, 200, 1000]) {
+      const a = new ScanOrder(n, seededRandom(5));
+      const b = new ScanOrder(n, seededRandom(5));
+      const keep = (p: number): boolean => p % 5 === 2;
+      for (let pass = 0; pass < 3; pass++) {
+        const want: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const p = a.next();
+          if (keep(p)) want.push(p);
+        }
+        const got: number[] = [];
+        for (;;) {
+          const p = b.nextWhere(keep, 1e9);
+          if (p < 0) break;
+          got.push(p);
+          if (b.passes > pass) break; // the pass's last page passed the test
+        }
+        assert.deepEqual(got, want, `n ${n} pass ${pass}`);
+        assert.equal(b.passes, pass + 1);
+        assert.equal(b.drawn, a.drawn);
+      }
+      const c = new ScanOrder(n, seededRandom(5));
+      assert.equal(c.nextWhere(() => false, 3), -1);
+      assert.equal(c.drawn, Math.min(3, n));
+    }
+  });
+
   it('passes come in different orders; the same seed repeats them', () => {
     const a = new ScanOrder(1000, seededRandom(1));
     const b = new ScanOrder(1000, seededRandom(1));

@@ -8,17 +8,18 @@ import { FRAME_BYTES, ShareTable } from '../../../../src/engine/memory/overcommi
 import type { PageHashFn } from '../../../../src/engine/memory/overcommit/sharing/shareTable';
 import { FakeHost, pageFrom } from './fakeHost';
 
+// The hashes see words (little-endian: byte 0 is the low byte of word 0).
 /** A hash with 2 values: every page collides with half the others. */
-const tinyHash: PageHashFn = (p, out) => {
-  out.lo = p[0] & 1;
+const tinyHash: PageHashFn = (w, at, out) => {
+  out.lo = w[at] & 1;
   out.hi = 0;
   return out;
 };
 
 /** Distinct hashes for distinct generated pages, but only 2 bucket indexes: long chains. */
-const chainHash: PageHashFn = (p, out) => {
-  out.lo = ((p[0] & 1) | (p[1] << 8) | (p[2] << 16) | (p[3] << 24)) >>> 0;
-  out.hi = p[4];
+const chainHash: PageHashFn = (w, at, out) => {
+  out.lo = (w[at] & 0xffffff01) >>> 0; // bytes 0 (bit 0 only), 1, 2, 3
+  out.hi = w[at + 1] & 0xff; // byte 4
   return out;
 };
 

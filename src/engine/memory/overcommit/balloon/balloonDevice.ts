@@ -7,6 +7,7 @@ import type { GuestMemory } from '../../guestMemory';
 import type { PortDevice } from '../../../devices';
 import { BALLOON_MAX_BATCH, BALLOON_PORTS, BalloonDriver, BalloonPort, BalloonStatus } from './balloonPorts';
 import type { DriverState } from './balloonPorts';
+import type { PageState } from '../../../vmm/p2m';
 
 /**
  * What the device needs from the VMM: the p2m's balloon/deflate (vmm/p2m.ts) fit it as they
@@ -17,6 +18,9 @@ export interface BalloonVmm {
   balloon(ppn: number): boolean;
   /** The page is the guest's again; it gets a fresh zeroed frame on its next touch. */
   deflate(ppn: number): void;
+  /** The page's state before it is ballooned (the p2m's): only a 'private' page gives a machine
+   *  frame back. Without it (natively) every page counts as freeing one. */
+  stateOf?(ppn: number): PageState;
 }
 
 /** A host-side target change at a simulated time: the stand-in for a memory scheduler in a stand-alone run. */
@@ -36,6 +40,8 @@ export interface BalloonOptions {
 
 export interface BalloonCounters {
   inflated: number;
+  /** Pages inflated that freed no machine frame (never touched, swapped by the VMM, or shared). */
+  withoutFrame: number;
   deflated: number;
   pops: number;
   /** Pages the host refused (bad ppn, already held, VMM refused) or requests over the batch limit. */
@@ -57,13 +63,16 @@ export interface BalloonDeviceParams {
   options?: BalloonOptions;
 }
 
+const HELD_FREED = 1;
+const HELD_NO_FRAME = 2;
+
 /** A loaded driver that has not read its target for this long (it polls once a second) is stalled. */
 export const STALLED_AFTER_S = 3;
 
 export class BalloonDevice implements PortDevice {
   readonly name = 'balloon';
   readonly ports = BALLOON_PORTS;
-  readonly counters: BalloonCounters = { inflated: 0, deflated: 0, pops: 0, refused: 0, requests: 0 };
+  readonly counters: BalloonCounters = { inflated: 0, withoutFrame: 0, deflated: 0, pops: 0, refused: 0, requests: 0 };
   /** What the driver said about itself last ('absent' until it speaks: not installed, or not loaded yet). */
   driverState: DriverState = 'absent';
   /** The guest's cap on the balloon, in pages, as its driver announced it (Infinity until then). */
@@ -74,9 +83,19 @@ export class BalloonDevice implements PortDevice {
   loadedAt: number | undefined;
   /** When the driver last read its target (simulated seconds), or undefined. */
   lastPollAt: number | undefined;
+  /**
+   * What the host's target counts. 'pages' (the default; virtio's num_pages): pages in the
+   * balloon, whatever they freed — a stand-alone schedule means exactly that many pages.
+   * 'frames': machine frames the balloon must free — set by the memory scheduler
+   * (MachineOvercommit.addVm), whose targets are about relieving the host: a ballooned page that
+   * had no frame of its own (never touched, swapped by the VMM, shared) does not count toward it.
+   */
+  accounting: 'pages' | 'frames' = 'pages';
 
+  /** Per ppn: 0 not held, HELD_FREED (it gave a machine frame back), HELD_NO_FRAME (it had none of its own). */
   private readonly held: Uint8Array;
   private heldCount = 0;
+  private freedCount = 0;
   private hostTarget: number;
   private readonly schedule: TargetStep[];
   private popped = false;
@@ -95,15 +114,39 @@ export class BalloonDevice implements PortDevice {
     return this.heldCount;
   }
 
-  /** The memory scheduler's name for the size: pages the host holds (the driver reports the same at each poll). */
+  /**
+   * The balloon's size in the target's unit (see `accounting`). Under 'frames', the held pages
+   * that had a frame of their own when they were ballooned: a page the guest never touched
+   * (unbacked), one the VMM had swapped, or a shared one freed no frame and does not count.
+   */
   get actual(): number {
-    return this.heldCount;
+    return this.accounting === 'frames' ? this.freedCount : this.heldCount;
   }
 
-  /** The host's target in pages (a due schedule step is applied first). */
+  /** Machine frames the balloon's pages gave back (whatever the accounting). */
+  get framesFreed(): number {
+    return this.freedCount;
+  }
+
+  /** Held pages that do not count toward the target: those that freed no frame, under 'frames'. */
+  get heldWithoutFrame(): number {
+    return this.heldCount - this.actual;
+  }
+
+  /** The host's target in machine frames to free (a due schedule step is applied first). */
   get target(): number {
     this.applySchedule();
     return this.hostTarget;
+  }
+
+  /**
+   * The target the driver reads (TARGET), in guest pages: the host's target in frames plus the
+   * pages it holds that freed none — so that a balloon grown from never-touched pages keeps
+   * inflating until it has really freed `target` frames. The guest cannot tell backed pages from
+   * unbacked ones; the VMM can, and counts only what freed a frame.
+   */
+  get driverTarget(): number {
+    return Math.min(this.p.guestPages, this.target + this.heldWithoutFrame);
   }
 
   /** The memory scheduler sets a new target; the driver sees it at its next poll. */
@@ -142,13 +185,14 @@ export class BalloonDevice implements PortDevice {
    */
   get shortfall(): number {
     const target = this.target;
-    const reachable = this.canDeliver() ? Math.min(target, this.guestLimit) : Math.min(target, this.heldCount);
+    // The guest's cap counts every held page, frame or not: what is left of it for frames.
+    const reachable = this.canDeliver() ? Math.min(target, Math.max(0, this.guestLimit - this.heldWithoutFrame)) : Math.min(target, this.actual);
     return Math.max(0, target - reachable);
   }
 
   /** Is this ppn in the balloon? */
   holds(ppn: number): boolean {
-    return ppn >= 0 && ppn < this.held.length && this.held[ppn] === 1;
+    return ppn >= 0 && ppn < this.held.length && this.held[ppn] !== 0;
   }
 
   /** The status word as the driver reads it. */
@@ -165,11 +209,12 @@ export class BalloonDevice implements PortDevice {
     if (!this.holds(ppn)) return;
     const pages = this.heldCount;
     for (let p = 0; p < this.held.length; p++) {
-      if (this.held[p] !== 1) continue;
+      if (this.held[p] === 0) continue;
       this.held[p] = 0;
       if (p !== ppn) this.p.vmm.deflate(p); // the touched page is backed already
     }
     this.heldCount = 0;
+    this.freedCount = 0;
     this.popped = true;
     this.counters.pops++;
     this.emit('pop', pages, ppn, vcpu);
@@ -180,7 +225,7 @@ export class BalloonDevice implements PortDevice {
     switch (port) {
       case BalloonPort.TARGET:
         this.lastPollAt = this.p.now();
-        return this.target & mask;
+        return this.driverTarget & mask;
       case BalloonPort.ACTUAL: return this.heldCount & mask;
       case BalloonPort.STATUS: return this.status & mask;
       case BalloonPort.RESULT: return this.lastResult & mask;
@@ -239,17 +284,22 @@ export class BalloonDevice implements PortDevice {
   }
 
   private inflateOne(ppn: number): boolean {
-    if (ppn >= this.held.length || this.held[ppn] === 1) return false;
+    if (ppn >= this.held.length || this.held[ppn] !== 0) return false;
+    const before = this.p.vmm.stateOf?.(ppn) ?? 'private';
     if (!this.p.vmm.balloon(ppn)) return false;
-    this.held[ppn] = 1;
+    const freed = before === 'private';
+    this.held[ppn] = freed ? HELD_FREED : HELD_NO_FRAME;
     this.heldCount++;
+    if (freed) this.freedCount++;
+    else this.counters.withoutFrame++;
     this.counters.inflated++;
     return true;
   }
 
   private deflateOne(ppn: number): boolean {
-    if (ppn >= this.held.length || this.held[ppn] !== 1) return false;
+    if (ppn >= this.held.length || this.held[ppn] === 0) return false;
     this.p.vmm.deflate(ppn);
+    if (this.held[ppn] === HELD_FREED) this.freedCount--;
     this.held[ppn] = 0;
     this.heldCount--;
     this.counters.deflated++;

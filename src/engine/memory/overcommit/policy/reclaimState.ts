@@ -11,6 +11,12 @@
 // is the "significantly": free memory moves by whole VM allocations between rebalances, and a
 // margin well above the page-level noise keeps a VM touching a few pages from flipping the state
 // back and forth. The targets aim at the high exit level (targets.ts), so reclamation ends in high.
+//
+// A floor in pages (vSphere 5's minFree): on a small machine the percentages are a handful of
+// pages — on 256 pages the soft band (4 → 2 %) is 5 pages, crossed by a growing guest between two
+// balloon polls — so the high threshold is never below `minFreePages`, and soft/hard/low keep their
+// ratios to high (6/4/2/1 → 1, 2/3, 1/3, 1/6 of it; vSphere puts soft, hard and low at 64, 32 and
+// 16 % of minFree). The default floor is 0: the paper's percentages unchanged.
 
 export type ReclaimState = 'high' | 'soft' | 'hard' | 'low';
 
@@ -25,9 +31,11 @@ export interface ReclaimThresholds {
   low: number;
   /** Moving up a state needs free > threshold · (1 + upMargin). */
   upMargin: number;
+  /** The high threshold is never below this many pages; the others scale with it (0: no floor). */
+  minFreePages: number;
 }
 
-export const DEFAULT_THRESHOLDS: Readonly<ReclaimThresholds> = { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25 };
+export const DEFAULT_THRESHOLDS: Readonly<ReclaimThresholds> = { high: 6, soft: 4, hard: 2, low: 1, upMargin: 0.25, minFreePages: 0 };
 
 /** What the memory scheduler does in each state. */
 export interface ReclaimActions {
@@ -55,6 +63,24 @@ export function validateThresholds(t: ReclaimThresholds): void {
   const ok = t.high > t.soft && t.soft > t.hard && t.hard > t.low && t.low > 0 && t.high < 100 && t.upMargin >= 0;
   if (!ok) throw new RangeError(`reclaim thresholds must satisfy 100 > high > soft > hard > low > 0 and upMargin ≥ 0; got ${JSON.stringify(t)}`);
   if (t.high * (1 + t.upMargin) >= 100) throw new RangeError(`high · (1 + upMargin) must stay below 100 %`);
+  if (!(Number.isInteger(t.minFreePages) && t.minFreePages >= 0)) throw new RangeError(`minFreePages must be a whole number ≥ 0; got ${t.minFreePages}`);
+}
+
+/**
+ * The thresholds in force on a machine of `totalPages`: the configured percentages, raised
+ * proportionally when the high threshold would be below `minFreePages` pages (vSphere's minFree).
+ * RangeError when the floor leaves no room above high (high · (1 + upMargin) ≥ 100 %).
+ */
+export function effectiveThresholds(t: ReclaimThresholds, totalPages: number): ReclaimThresholds {
+  if (totalPages <= 0) throw new RangeError(`total pages must be > 0; got ${totalPages}`);
+  const floorPercent = (100 * t.minFreePages) / totalPages;
+  if (floorPercent <= t.high) return t;
+  const scale = floorPercent / t.high;
+  const out: ReclaimThresholds = { ...t, high: floorPercent, soft: t.soft * scale, hard: t.hard * scale, low: t.low * scale };
+  if (out.high * (1 + t.upMargin) >= 100) {
+    throw new RangeError(`minFreePages ${t.minFreePages} is too large for a machine of ${totalPages} pages: leaving soft would need more than 100 % free`);
+  }
+  return out;
 }
 
 /** The threshold whose crossing (downwards) enters `state`; high has none. */
@@ -96,8 +122,22 @@ export class ReclaimStateMachine {
   /** Transitions so far, by target state — cheap counters the view can show. */
   readonly entered: Record<ReclaimState, number> = { high: 0, soft: 0, hard: 0, low: 0 };
 
+  private effectiveFor = -1;
+  private effectiveCache: ReclaimThresholds;
+
+  /** `thresholds` as configured (percentages and the page floor); `effective(total)` is what applies. */
   constructor(readonly thresholds: ReclaimThresholds = { ...DEFAULT_THRESHOLDS }) {
     validateThresholds(thresholds);
+    this.effectiveCache = thresholds;
+  }
+
+  /** The thresholds in percent in force on a machine of `totalPages` (the floor applied). */
+  effective(totalPages: number): ReclaimThresholds {
+    if (totalPages !== this.effectiveFor) {
+      this.effectiveCache = effectiveThresholds(this.thresholds, totalPages);
+      this.effectiveFor = totalPages;
+    }
+    return this.effectiveCache;
   }
 
   get state(): ReclaimState {
@@ -116,7 +156,7 @@ export class ReclaimStateMachine {
   update(freePages: number, totalPages: number): ReclaimState {
     if (totalPages <= 0) throw new RangeError(`total pages must be > 0; got ${totalPages}`);
     const freePercent = (100 * freePages) / totalPages;
-    const next = nextReclaimState(this.current, freePercent, this.thresholds);
+    const next = nextReclaimState(this.current, freePercent, this.effective(totalPages));
     if (next !== this.current) {
       const change: ReclaimStateChange = { from: this.current, to: next, freePercent };
       this.current = next;
@@ -128,6 +168,6 @@ export class ReclaimStateMachine {
 
   /** Free pages the targets aim for: just above the level that returns soft to high. */
   targetFreePages(totalPages: number): number {
-    return Math.floor((exitThreshold(this.thresholds, 'soft') * totalPages) / 100) + 1;
+    return Math.floor((exitThreshold(this.effective(totalPages), 'soft') * totalPages) / 100) + 1;
   }
 }

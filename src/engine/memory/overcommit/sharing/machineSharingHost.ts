@@ -6,11 +6,9 @@
 // skipped by state before anything is hashed.
 import type { Machine } from '../../../machine/machine';
 import type { P2m } from '../../../vmm/p2m';
-import { PAGE_SIZE } from '../../frame';
+import type { FrameWords } from '../../frame';
 import type { ScanHost, ScanVm } from './scanner';
-
-/** What an untouched (never written) machine frame holds: the sparse memory's zeros. */
-const ZEROS = new Uint8Array(PAGE_SIZE);
+import { ZERO_PAGE_WORDS } from './pageHash';
 
 export class MachineSharingHost implements ScanHost {
   private readonly p2ms = new Map<number, P2m>();
@@ -28,21 +26,25 @@ export class MachineSharingHost implements ScanHost {
         if (!parts) continue; // a native VM: no hypervisor, nothing to share
         this.p2ms.set(parts.vmId, parts.p2m);
         const p2m = parts.p2m;
-        this.list.push({ vmId: parts.vmId, pages: p2m.pages, bus: vm.bus, resident: (ppn) => p2m.stateOf(ppn) === 'private', residentPages: () => p2m.pagesIn('private') });
+        this.list.push({ vmId: parts.vmId, pages: p2m.pages, bus: vm.bus, resident: (ppn) => p2m.isPrivate(ppn), residentPages: () => p2m.pagesIn('private') });
       }
       this.seen = this.machine.vms.length;
     }
     return this.list;
   }
 
-  eligiblePage(vmId: number, ppn: number): Uint8Array | null {
+  eligiblePage(vmId: number, ppn: number, out: FrameWords): boolean {
     const p2m = this.p2m(vmId);
-    if (!p2m || p2m.stateOf(ppn) !== 'private' || p2m.whyNot(ppn, 'share') !== null) return null;
-    return this.frameBytes(p2m.lookup(ppn));
+    if (!p2m || !p2m.isPrivate(ppn) || p2m.whyNot(ppn, 'share') !== null) return false;
+    this.frameWords(p2m.lookup(ppn), out);
+    return true;
   }
 
-  frameBytes(mpn: number): Uint8Array {
-    return this.machine.memory.bytes.peekFrame(mpn)?.data ?? ZEROS;
+  /** A frame never written holds the sparse memory's zeros: the shared ZERO_PAGE_WORDS. */
+  frameWords(mpn: number, out: FrameWords): void {
+    if (this.machine.memory.bytes.wordsOf(mpn, out)) return;
+    out.words = ZERO_PAGE_WORDS;
+    out.at = 0;
   }
 
   sharedRefs(mpn: number): number {
@@ -59,7 +61,6 @@ export class MachineSharingHost implements ScanHost {
   }
 
   private p2m(vmId: number): P2m | undefined {
-    if (!this.p2ms.has(vmId)) this.vms();
-    return this.p2ms.get(vmId);
+    return this.p2ms.get(vmId) ?? (this.vms(), this.p2ms.get(vmId));
   }
 }

@@ -91,6 +91,9 @@ interface VmScan {
   unsubscribe: () => void;
 }
 
+/** The residency test of a VM that gives none: every page is offered. */
+const everyPage = (): boolean => true;
+
 export class SharingScanner {
   readonly table: ShareTable;
   readonly options: SharingOptions;
@@ -281,30 +284,29 @@ export class SharingScanner {
    * of draws found no eligible page; 'pass-end' (only with stopAtPassEnd): the pass ended first.
    */
   private scanOne(s: VmScan, stopAtPassEnd: boolean): 'hashed' | 'nothing' | 'pass-end' {
-    let pass = s.order.passes;
-    let ended = false;
     // A VM with no private page (not started yet, or all shared, swapped, ballooned) would cost
     // two passes of draws to find nothing: the whole of a 1 GiB VM, at every scheduler tick.
     if (s.vm.residentPages !== undefined && s.vm.residentPages() === 0) return 'nothing';
-    const limit = 2 * s.order.n;
-    const resident = s.vm.resident;
-    for (let step = 0; step < limit; step++) {
-      const ppn = s.order.next();
-      if (s.order.passes !== pass) {
-        pass = s.order.passes;
+    const order = s.order;
+    const stop = order.drawn + 2 * order.n;
+    const resident = s.vm.resident ?? everyPage;
+    let pass = order.passes;
+    let ended = false;
+    while (order.drawn < stop) {
+      const ppn = order.nextWhere(resident, stop - order.drawn);
+      if (order.passes !== pass) {
+        pass = order.passes;
         ended = true;
         // Once a pass, re-read the counts of pages that left shared frames without an event.
         this.table.reconcile();
       }
-      if (resident !== undefined && !resident(ppn)) {
-        if (stopAtPassEnd && ended) return 'pass-end';
-        continue;
-      }
-      const r = this.table.offer(s.vm.vmId, ppn);
-      if (r.outcome !== 'ineligible') {
-        this.pagesScanned++;
-        s.scanned++;
-        return 'hashed';
+      if (ppn >= 0) {
+        const r = this.table.offer(s.vm.vmId, ppn);
+        if (r.outcome !== 'ineligible') {
+          this.pagesScanned++;
+          s.scanned++;
+          return 'hashed';
+        }
       }
       if (stopAtPassEnd && ended) return 'pass-end';
     }

@@ -18,9 +18,8 @@
 //   w3  bits 0–23: chain link (slot + 1; 0 ends the chain); bits 24–31: refcount bits 8–15
 // Refcount 0 marks a hint (a shared frame always has a reference); 0xFFFF means the count lives
 // in the overflow table (the zero page of a large VM alone passes 65535).
-import type { Hash64 } from './pageHash';
-import { PAGE_SIZE } from '../../frame';
-import { hashPage, isZeroPage, samePage } from './pageHash';
+import type { FrameWords, Hash64 } from './pageHash';
+import { ZERO_PAGE_WORDS, hashWords, isZeroWords, sameWords } from './pageHash';
 
 export const FRAME_BYTES = 16;
 const WORDS = FRAME_BYTES / 4;
@@ -34,15 +33,21 @@ const REF_OVERFLOW = 0xffff;
 /** Bits of the hash a hint frame keeps. */
 export const HINT_HASH_BITS = 40;
 
-/** What the table needs from the hypervisor: page contents and the p2m/shared-frame operations. */
+/**
+ * What the table needs from the hypervisor: page contents and the p2m/shared-frame operations.
+ * Contents are handed over as words in place (FrameWords: the slab a frame lives in and where),
+ * written into an object the table owns: no view or copy per page. A frame never written is
+ * ZERO_PAGE_WORDS at 0.
+ */
 export interface SharingHost {
   /**
-   * The contents of guest page (vmId, ppn) if it is a candidate for sharing right now — resident,
-   * private, not a guest page table, not pinned — else null (the page left since it was hinted).
+   * Whether guest page (vmId, ppn) is a candidate for sharing right now — resident, private, not
+   * a guest page table, not pinned — and if so, points `out` at its contents. false: the page
+   * left since it was hinted (out is left as it was).
    */
-  eligiblePage(vmId: number, ppn: number): Uint8Array | null;
-  /** The contents of machine frame mpn. */
-  frameBytes(mpn: number): Uint8Array;
+  eligiblePage(vmId: number, ppn: number, out: FrameWords): boolean;
+  /** Points `out` at the contents of machine frame mpn. */
+  frameWords(mpn: number, out: FrameWords): void;
   /** References the p2ms hold on shared frame mpn; 0 when it is no longer a shared frame. */
   sharedRefs(mpn: number): number;
   /**
@@ -57,7 +62,8 @@ export interface SharingHost {
   shareWith(vmId: number, ppn: number, mpn: number): boolean;
 }
 
-export type PageHashFn = (page: Uint8Array, out: Hash64) => Hash64;
+/** Hashes the page words[at … at+1023] into out (pageHash.ts hashWords; tests pass a tiny one to force collisions). */
+export type PageHashFn = (words: Int32Array, at: number, out: Hash64) => Hash64;
 
 /** A guest page that has just been remapped to a shared frame. */
 export interface SharedPage {
@@ -104,6 +110,8 @@ export type TableFrame =
 
 /** One object for every ineligible offer: the scanner draws many pages with no frame, and this is its hot path. */
 const INELIGIBLE: OfferResult = Object.freeze({ outcome: 'ineligible' });
+/** Likewise for the most common outcome of a hashed page, a unique one. */
+const HINTED: OfferResult = Object.freeze({ outcome: 'hinted' });
 
 export class ShareTable {
   private words: Uint32Array;
@@ -125,14 +133,18 @@ export class ShareTable {
   private readonly zeroHash: Hash64;
   private readonly h: Hash64 = { hi: 0, lo: 0 };
   private readonly h2: Hash64 = { hi: 0, lo: 0 };
+  /** Where the offered page, a hint's page and a shared frame are (filled by the host). */
+  private readonly page: FrameWords = { words: ZERO_PAGE_WORDS, at: 0 };
+  private readonly other: FrameWords = { words: ZERO_PAGE_WORDS, at: 0 };
+  private readonly frame: FrameWords = { words: ZERO_PAGE_WORDS, at: 0 };
   readonly counters: ShareTableCounters = { framesCreated: 0, pagesMerged: 0, falseMatches: 0, volatileHints: 0, departedHints: 0, framesReleased: 0 };
 
   constructor(
     private readonly host: SharingHost,
     options: ShareTableOptions = {},
   ) {
-    this.hash = options.hash ?? hashPage;
-    this.zeroHash = this.hash(new Uint8Array(PAGE_SIZE), { hi: 0, lo: 0 });
+    this.hash = options.hash ?? hashWords;
+    this.zeroHash = this.hash(ZERO_PAGE_WORDS, 0, { hi: 0, lo: 0 });
     const slots = Math.max(16, 2 ** Math.ceil(Math.log2(options.initialSlots ?? 1024)));
     this.words = new Uint32Array(Math.min(slots, MAX_SLOTS) * WORDS);
     this.heads = new Int32Array(slots);
@@ -188,17 +200,18 @@ export class ShareTable {
    */
   offer(vmId: number, ppn: number): OfferResult {
     if (vmId < 0 || vmId > MAX_VM_ID) throw new RangeError(`VM id ${vmId} does not fit a hint frame (16 bits)`);
-    const page = this.host.eligiblePage(vmId, ppn);
-    if (!page) return INELIGIBLE;
+    const page = this.page;
+    if (!this.host.eligiblePage(vmId, ppn, page)) return INELIGIBLE;
     // Zero pages first: the test stops at the first non-zero word (nearly free for any other
-    // page), and a page of zeros needs no hashing — its hash is the zero page's, known already —
-    // nor a second compare against the zero frame. Zero pages are the common case of sharing.
-    const zero = isZeroPage(page);
+    // page; one comparison for a frame never written), and a page of zeros needs no hashing —
+    // its hash is the zero page's, known already — nor a second compare against the zero frame.
+    // Zero pages are the common case of sharing.
+    const zero = isZeroWords(page.words, page.at);
     let h = this.h;
     if (zero) {
       h.lo = this.zeroHash.lo;
       h.hi = this.zeroHash.hi;
-    } else h = this.hash(page, h);
+    } else h = this.hash(page.words, page.at, h);
     const bucket = h.lo & this.bucketMask;
     // A false match does not end the walk (another frame with this hash may hold the same
     // contents) but, if nothing matches, the page stays out of the table: ESX makes it ineligible.
@@ -213,7 +226,7 @@ export class ShareTable {
           // Its last reference went without the table being told: a stale record.
           this.removeSlot(s);
           this.counters.framesReleased++;
-        } else if (mpn === this.zeroMpn ? zero : samePage(page, this.host.frameBytes(mpn))) {
+        } else if (mpn === this.zeroMpn ? zero : this.sameAsFrame(page, mpn)) {
           if (!this.host.shareWith(vmId, ppn, mpn)) return { outcome: 'refused' };
           this.dropHintOf(vmId, ppn);
           const refs = this.host.sharedRefs(mpn);
@@ -228,9 +241,11 @@ export class ShareTable {
       s = next;
     }
 
-    // 2. Hints with this (truncated) hash, other than the page's own.
+    // 2. Hints with this (truncated) hash, other than the page's own — which, met here, says
+    // the page is unchanged since its hint was made (the steady state of a unique page).
     const lo = h.lo >>> 0;
     const hiByte = h.hi & 0xff;
+    let ownHint = false;
     for (let s = this.heads[bucket] - 1; s >= 0; ) {
       const next = this.linkAt(s) - 1;
       if (this.refField(s) === 0 && this.words[s * WORDS] === lo && (this.words[s * WORDS + 1] & 0xff) === hiByte) {
@@ -240,7 +255,7 @@ export class ShareTable {
           const r = this.tryHint(s, hv, hp, page, h, vmId, ppn);
           if (r === 'false-match') falseMatch = true;
           else if (r) return r;
-        }
+        } else ownHint = true;
       }
       s = next;
     }
@@ -252,16 +267,17 @@ export class ShareTable {
       return this.createFrom(vmId, ppn, h, [], true);
     }
 
-    // 4. Unique so far: a hint (kept if the page's hint already says this).
+    // 4. Unique so far: a hint (kept if the page's hint already says this: found in the chain).
+    if (ownHint) return HINTED;
     const own = this.hintSlots.get(vmId)?.get(ppn);
     if (own !== undefined) {
-      if (this.words[own * WORDS] === lo && (this.words[own * WORDS + 1] & 0xff) === hiByte) return { outcome: 'hinted' };
-      // Rescanned with other contents: the old hint is stale (KSM counts such pages volatile).
+      // Rescanned with other contents (a hint with these would be in this chain): the old hint
+      // is stale (KSM counts such pages volatile).
       this.removeSlot(own);
       this.counters.volatileHints++;
     }
     this.insertHint(h, vmId, ppn);
-    return { outcome: 'hinted' };
+    return HINTED;
   }
 
   /**
@@ -332,7 +348,8 @@ export class ShareTable {
           const host = this.host.sharedRefs(f.mpn);
           if (host !== f.refs) problems.push(`shared frame ${f.mpn}: the table counts ${f.refs} references, the hypervisor ${host}`);
           // Mapped read-only everywhere, a shared frame never changes: if it did, some mapping was writable.
-          const now = this.hash(this.host.frameBytes(f.mpn), { hi: 0, lo: 0 });
+          this.host.frameWords(f.mpn, this.frame);
+          const now = this.hash(this.frame.words, this.frame.at, { hi: 0, lo: 0 });
           if (now.lo >>> 0 !== f.hash.lo || now.hi >>> 0 !== f.hash.hi) problems.push(`shared frame ${f.mpn} changed since it was shared: a copy-on-write frame was written`);
           if (this.slotOfMpn.get(f.mpn) !== s) problems.push(`shared frame ${f.mpn} is missing from the MPN index`);
         } else {
@@ -349,14 +366,14 @@ export class ShareTable {
   // --- the hint path ---
 
   /** Page (vmId, ppn) with contents `page` and hash `h` met hint slot s of (hv, hp). */
-  private tryHint(s: number, hv: number, hp: number, page: Uint8Array, h: Hash64, vmId: number, ppn: number): OfferResult | 'false-match' | null {
-    const other = this.host.eligiblePage(hv, hp);
-    if (!other) {
+  private tryHint(s: number, hv: number, hp: number, page: FrameWords, h: Hash64, vmId: number, ppn: number): OfferResult | 'false-match' | null {
+    const other = this.other;
+    if (!this.host.eligiblePage(hv, hp, other)) {
       this.removeSlot(s);
       this.counters.departedHints++;
       return null;
     }
-    const oh = this.hash(other, this.h2);
+    const oh = this.hash(other.words, other.at, this.h2);
     if (oh.lo !== h.lo || oh.hi !== h.hi) {
       // The hint's truncated hash matched ours; does its page still hash to what it stored?
       if (oh.lo >>> 0 !== this.words[s * WORDS] || (oh.hi & 0xff) !== (this.words[s * WORDS + 1] & 0xff)) {
@@ -366,7 +383,7 @@ export class ShareTable {
       // Unchanged but different beyond the 40 stored bits: a truncated-hash collision; keep it.
       return null;
     }
-    if (!samePage(page, other)) {
+    if (!sameWords(page.words, page.at, other.words, other.at)) {
       this.counters.falseMatches++;
       return 'false-match';
     }
@@ -429,6 +446,12 @@ export class ShareTable {
   private dropHintOf(vmId: number, ppn: number): void {
     const s = this.hintSlots.get(vmId)?.get(ppn);
     if (s !== undefined) this.removeSlot(s);
+  }
+
+  /** Does the page hold what shared frame mpn holds? */
+  private sameAsFrame(page: FrameWords, mpn: number): boolean {
+    this.host.frameWords(mpn, this.frame);
+    return sameWords(page.words, page.at, this.frame.words, this.frame.at);
   }
 
   // --- records ---
