@@ -26,11 +26,16 @@ export async function startAdapter(transport: Transport): Promise<Harness> {
     await dc.start();
     return { dc, stop: () => dc.stop() };
   }
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child: ChildProcess = spawn('node', [ADAPTER, `--server=${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((ok, fail) => {
-    child.stderr!.on('data', (d: Buffer) => (String(d).includes('listening') ? ok() : undefined));
-    child.on('exit', (code) => fail(new Error(`adapter exited with ${code}`)));
+  // Port 0: the OS picks a free port and the adapter says which (a random fixed port could be taken).
+  const child: ChildProcess = spawn('node', [ADAPTER, '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const port = await new Promise<number>((ok, fail) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += String(d);
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) ok(Number(m[1]));
+    });
+    child.on('exit', (code) => fail(new Error(`adapter exited with ${code}: ${stderr}`)));
   });
   await dc.start(port);
   return {

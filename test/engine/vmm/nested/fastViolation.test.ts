@@ -11,21 +11,12 @@ import type { EngineEvent } from '../../../../src/engine/events';
 import type { NestedOptions } from '../../../../src/engine/vmm/options';
 import type { NestedMmu } from '../../../../src/engine/vmm/nested';
 import { PAGE_SIZE } from '../../../../src/engine/memory/frame';
-import { buildGuest, enterPaging, nestedVm } from './nestedTestUtil';
+import { buildGuest, enterPaging, nestedVm, WALK_LINEAR, EPT_VARIANTS } from './nestedTestUtil';
 import type { GuestPaging, NestedSetup } from './nestedTestUtil';
 
-const LINEAR: Record<'4level' | '5level', number> = {
-  '4level': 2 ** 39 + 2 * 2 ** 30 + 3 * 2 ** 21 + 4 * 4096 + 0x123,
-  '5level': 2 ** 48 + 2 ** 39 + 2 * 2 ** 30 + 3 * 2 ** 21 + 4 * 4096 + 0x123,
-};
+const LINEAR = WALK_LINEAR;
 const DATA = 0x205000;
-const EPTS: { label: string; nested: Partial<NestedOptions> }[] = [
-  { label: '4 KiB EPT', nested: {} },
-  { label: '5-level EPT', nested: { eptLevels: 5 } },
-  { label: '2 MiB EPT', nested: { eptPageSize: '2m' } },
-  { label: '4 KiB EPT, A/D', nested: { accessedDirty: true } },
-  { label: '2 MiB EPT, A/D', nested: { eptPageSize: '2m', accessedDirty: true } },
-];
+const EPTS = EPT_VARIANTS;
 const ACCESSES: { label: string; access: 0 | 1 | 2; user: boolean }[] = [
   { label: 'read', access: 0, user: false },
   { label: 'user read', access: 0, user: true },

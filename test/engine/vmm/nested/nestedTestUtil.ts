@@ -10,6 +10,7 @@ import type { GuestMemory } from '../../../../src/engine/memory/guestMemory';
 import { Mmu, Tlb } from '../../../../src/engine/mmu';
 import { PhysicalMemory } from '../../../../src/engine/memory/physicalMemory';
 import type { Monitor } from '../../../../src/engine/vmm/monitor';
+import type { NestedOptions } from '../../../../src/engine/vmm/options';
 
 export interface NestedSetup {
   machine: Machine;
@@ -117,3 +118,18 @@ export function nativeReferences(build: (mem: GuestMemory) => GuestTables, pagin
   mmu.translate(linear, 0, false, false);
   return mmu.lastWalk!.memoryReferences;
 }
+
+/** A linear address whose walk uses a different index at every level (the fast-walk suites). */
+export const WALK_LINEAR: Record<'4level' | '5level', number> = {
+  '4level': 2 ** 39 + 2 * 2 ** 30 + 3 * 2 ** 21 + 4 * 4096 + 0x123,
+  '5level': 2 ** 48 + 2 ** 39 + 2 * 2 ** 30 + 3 * 2 ** 21 + 4 * 4096 + 0x123,
+};
+
+/** The EPT configurations the fast 2-D walk is checked against the full walk in. */
+export const EPT_VARIANTS: { label: string; nested: Partial<NestedOptions> }[] = [
+  { label: '4 KiB EPT', nested: {} },
+  { label: '5-level EPT', nested: { eptLevels: 5 } },
+  { label: '2 MiB EPT', nested: { eptPageSize: '2m' } },
+  { label: '4 KiB EPT, A/D', nested: { accessedDirty: true } },
+  { label: '2 MiB EPT, A/D', nested: { eptPageSize: '2m', accessedDirty: true } },
+];
