@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { adapterPerTest, launchAndStop, ROOT } from './adapterHarness';
-import { EVENT_FILTERS } from '../../src/debugAdapter/runtime/eventFilters';
+import { EVENT_FILTERS, eventFieldsText } from '../../src/debugAdapter/runtime/eventFilters';
+import type { EngineEvent } from '../../src/engine/events';
 import { EVENT_KINDS } from '../../src/engine/events';
 
 const HELLO = join(ROOT, 'examples/hello.s');
@@ -18,6 +19,22 @@ const CASES: [string, string, string, string | undefined, RegExp, string][] = [
   ['VM exit with a condition', HELLO, 'shadow', 'reason == 28', /^VM exit 28 /, 'vmexit'],
   ['true page fault', HELLO, 'native', 'gva >= 0x400000', /^True page fault at gva 0x005ffff8/, 'pf-true'],
 ];
+
+describe('event fields as text (exceptionInfo details, the console log)', () => {
+  const stamp = { icount: 1210, vcpu: 0, rip: 0x1039n };
+  const table: [EngineEvent, Record<string, string>][] = [
+    [{ kind: 'reclaim-state', from: 'high', to: 'low', freePercent: 0.78125, ...stamp }, { freePercent: '0.781', from: 'high', to: 'low', icount: '1210', rip: '0x1039' }],
+    [{ kind: 'swap-in', ppn: 0x102, slot: 17, by: 'vmm', latency: 10000, cause: 'guest access', ...stamp }, { ppn: '0x102', slot: '17', latency: '10000' }],
+    [{ kind: 'page-shared', ppn: 0x40, mpn: 0x1d, refs: 3, zero: false, ...stamp }, { ppn: '0x40', mpn: '0x1d', refs: '3', zero: 'false' }],
+    [{ kind: 'balloon', action: 'inflate', pages: 12, size: 40, target: 64, ...stamp }, { pages: '12', size: '40', target: '64' }],
+  ];
+  for (const [event, want] of table) {
+    it(`${event.kind}: addresses in hex, counts and percentages in decimal, flags as words`, () => {
+      const got = eventFieldsText(event);
+      for (const [k, v] of Object.entries(want)) assert.equal(got[k], v, k);
+    });
+  }
+});
 
 describe('event breakpoints and data breakpoints (DebugClient over stdio)', function () {
   this.timeout(30_000);

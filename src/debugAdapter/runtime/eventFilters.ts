@@ -140,9 +140,19 @@ export function eventFields(e: EngineEvent): Map<string, Value> {
   return out;
 }
 
-/** The event's fields as text (hex for numbers): exceptionInfo's details and the console log. */
+/** Fields that are counts, sizes, times or percentages: decimal, where addresses and codes are hex. */
+const DECIMAL_FIELDS = new Set(['icount', 'vcpu', 'reason', 'vector', 'level', 'number', 'size', 'slot', 'latency', 'pages', 'target', 'refs', 'refsLeft', 'freePercent']);
+
+/** The event's fields as text (hex for addresses and codes): exceptionInfo's details and the console log. */
 export function eventFieldsText(e: EngineEvent): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of eventFields(e)) out[k] = typeof v === 'bigint' ? (k === 'icount' || k === 'vcpu' || k === 'reason' || k === 'vector' || k === 'level' || k === 'number' || k === 'size' ? v.toString() : hex(v)) : v;
+  const raw = e as unknown as Record<string, unknown>;
+  for (const [k, v] of eventFields(e)) {
+    const n = raw[k];
+    // A fraction (a percentage) is not an integer: shown as it is, not truncated.
+    if (typeof n === 'number' && !Number.isInteger(n)) out[k] = String(Number(n.toFixed(3)));
+    else if (typeof n === 'boolean') out[k] = String(n);
+    else out[k] = typeof v === 'bigint' ? (DECIMAL_FIELDS.has(k) ? v.toString() : hex(v)) : v;
+  }
   return out;
 }
