@@ -3,7 +3,8 @@
 // too small for them — run once with the balloon driver in every guest and once with none,
 // everything else (machine, guests, their loads and timing) identical.
 import type { ProgramLoader } from './experimentTypes';
-import { MiB, PAGE, runToTime, type RunOutcome } from './runToTime';
+import { MiB, PAGE, runToTime, type RunOutcome, type VmOutcome } from './runToTime';
+import { guestSwapCounts } from './guestSwapCount';
 
 /** One VM: its name and active.s's defines (HOT, COLD, FREED, RAMP, …; BALLOON and GUEST_SWAP are set here). */
 export interface PairGuest {
@@ -37,4 +38,10 @@ export function runActivePair(load: ProgramLoader, machine: PairMachine, guests:
 /** Describes a guest's defines for the run notes. */
 export function describeGuest(g: PairGuest): string {
   return `${g.name}: ${Object.entries(g.defines).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+}
+
+/** What reclaimed a VM's memory in a run, for (c)'s and (d)'s rows: the VMM's swapping, the guest's own swapper (from its console; null without one), the balloon. */
+export function reclaimCounts(v: VmOutcome): { vmmSwapOuts: number; vmmSwapIns: number; guestSwapOuts: number | null; balloon: number } {
+  const g = guestSwapCounts(v.console);
+  return { vmmSwapOuts: v.oc.counters.swapOuts, vmmSwapIns: v.oc.counters.swapIns, guestSwapOuts: g ? g.out : null, balloon: v.oc.balloon?.size ?? 0 };
 }

@@ -10,8 +10,7 @@
 // swapping. Both configurations run the same machine, guests and timing; only the driver differs.
 import type { ExperimentSize, ExperimentTable, ProgramLoader } from './experimentTypes';
 import { MiB, PAGE, round } from './runToTime';
-import { describeGuest, runActivePair, type PairGuest, type PairMachine } from './activePair';
-import { guestSwapCounts } from './guestSwapCount';
+import { describeGuest, reclaimCounts, runActivePair, type PairGuest, type PairMachine } from './activePair';
 
 export interface BalloonVsSwapParams {
   machine: PairMachine;
@@ -49,7 +48,6 @@ export function balloonVsSwapExperiment(load: ProgramLoader, size: ExperimentSiz
       const config = balloon ? 'balloon' : 'swap only';
       audit.push(...r.audit.map((v) => `c, b hot ${level.hotOfB}, ${config}: ${v}`));
       for (const v of r.vms) {
-        const g = guestSwapCounts(v.console);
         rows.push({
           hotOfB: level.hotOfB,
           config,
@@ -57,10 +55,7 @@ export function balloonVsSwapExperiment(load: ProgramLoader, size: ExperimentSiz
           finished: v.stopped && /hot pages intact/.test(v.console),
           throughput: round(v.throughput, 3),
           stallS: round(v.stallCycles / 1e6, 2),
-          vmmSwapOuts: v.oc.counters.swapOuts,
-          vmmSwapIns: v.oc.counters.swapIns,
-          guestSwapOuts: g ? g.out : null,
-          balloon: v.oc.balloon?.size ?? 0,
+          ...reclaimCounts(v),
           runS: round(r.seconds, 2),
         });
       }

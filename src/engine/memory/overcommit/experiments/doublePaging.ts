@@ -9,7 +9,7 @@
 // machine, guests and timing; only the driver differs.
 import type { ExperimentSize, ExperimentTable, ProgramLoader } from './experimentTypes';
 import { MiB, PAGE, round } from './runToTime';
-import { describeGuest, runActivePair, type PairGuest, type PairMachine } from './activePair';
+import { describeGuest, reclaimCounts, runActivePair, type PairGuest, type PairMachine } from './activePair';
 import { guestSwapCounts } from './guestSwapCount';
 
 export interface DoublePagingParams {
@@ -42,17 +42,16 @@ export function doublePagingExperiment(load: ProgramLoader, size: ExperimentSize
     audit.push(...r.audit.map((v) => `d, ${config}: ${v}`));
     for (const v of r.vms) {
       const g = guestSwapCounts(v.console);
+      const { balloon, ...counts } = reclaimCounts(v);
       const checksCold = (p.guests.find((x) => x.name === v.name)?.defines.CHECK_COLD ?? 1) !== 0; // active.s checks by default
       rows.push({
         config,
         vm: v.name,
         finished: v.stopped && /hot pages intact/.test(v.console) && (!checksCold || /cold pages intact/.test(v.console)),
         doublePaging: v.oc.counters.doublePaging,
-        vmmSwapOuts: v.oc.counters.swapOuts,
-        vmmSwapIns: v.oc.counters.swapIns,
-        guestSwapOuts: g ? g.out : null,
+        ...counts,
         guestSwapIns: g ? g.in : null,
-        balloon: v.oc.balloon?.size ?? 0,
+        balloon,
         throughput: round(v.throughput, 3),
       });
     }
